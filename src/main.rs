@@ -1,0 +1,3 @@
+//! The `accept-rec` command.
+
+fn main() {}
