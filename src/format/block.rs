@@ -1,0 +1,368 @@
+//! Event blocks: a batch of events stored column by column (bincode), then
+//! compressed as one independent zstd frame.
+//!
+//! Columns, not rows, because neighbouring values of one field are alike:
+//! timestamps become small deltas and a thread's context becomes one table
+//! row, which is what lets zstd reach a few bytes per event.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{FormatError, Result};
+use super::event::{AcceptEvent, Comm, EventFlags, EventKind, PeerCred, ProcessContext, SockAddr, UnixPath};
+use super::frame::FrameType;
+use super::records;
+
+/// Bytes before the compressed payload.
+pub const BLOCK_HEADER_LEN: usize = 28;
+/// The only payload encoding of format v1.
+pub const ENCODING_COLUMNAR: u8 = 1;
+/// Decompression bombs stop here, whatever the header claims.
+pub const MAX_BLOCK_RAW: u64 = 64 << 20;
+/// Most events one block may hold.
+pub const MAX_BLOCK_EVENTS: u32 = 1 << 20;
+/// On-disk flag bit: the peer credential columns hold a value.
+const FLAG_HAS_PEER: u8 = 1 << 7;
+
+/// What the block header says, readable without decompressing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockMeta {
+    pub events: u32,
+    pub raw_len: u32,
+    pub min_ts: u64,
+    pub max_ts: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct ContextRow {
+    pid: u32,
+    tid: u32,
+    ppid: u32,
+    uid: u32,
+    gid: u32,
+    comm: [u8; 16],
+    cgroup_id: u64,
+    mnt_ns: u32,
+    pid_ns: u32,
+    net_ns: u32,
+}
+
+/// An address without its port; ports live in their own columns.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum AddrRow {
+    None,
+    Inet([u8; 4]),
+    Inet6 { addr: [u8; 16], flowinfo: u32, scope_id: u32 },
+    Unix(Vec<u8>),
+    Other(u16),
+}
+
+/// The payload, field order as in format-spec.md. Every per-event column has
+/// one entry per event, in timestamp order.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Columns {
+    contexts: Vec<ContextRow>,
+    addrs: Vec<AddrRow>,
+    kind: Vec<u8>,
+    ts_delta: Vec<u64>,
+    ctx: Vec<u32>,
+    sockfd: Vec<i32>,
+    fd: Vec<i32>,
+    ret: Vec<i32>,
+    sock_type: Vec<u16>,
+    local: Vec<u32>,
+    local_port: Vec<u16>,
+    remote: Vec<u32>,
+    remote_port: Vec<u16>,
+    peer_pid: Vec<u32>,
+    peer_uid: Vec<u32>,
+    flags: Vec<u8>,
+    source: Vec<u16>,
+}
+
+/// Turns batches of events into block frame bodies. Keeps its buffers and
+/// zstd context between blocks.
+pub struct BlockEncoder {
+    compressor: zstd::bulk::Compressor<'static>,
+    contexts: HashMap<ProcessContext, u32>,
+    addrs: HashMap<SockAddr, u32>,
+    cols: Columns,
+}
+
+impl std::fmt::Debug for BlockEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockEncoder").finish_non_exhaustive()
+    }
+}
+
+impl BlockEncoder {
+    pub fn new(zstd_level: i32) -> Result<BlockEncoder> {
+        Ok(BlockEncoder {
+            compressor: zstd::bulk::Compressor::new(zstd_level)?,
+            contexts: HashMap::new(),
+            addrs: HashMap::new(),
+            cols: Columns::default(),
+        })
+    }
+
+    /// Sorts `events` by time and appends the block body to `out`.
+    pub fn encode(&mut self, events: &mut [AcceptEvent], out: &mut Vec<u8>) -> Result<BlockMeta> {
+        if events.is_empty() || events.len() > MAX_BLOCK_EVENTS as usize {
+            return Err(FormatError::InvalidEvent(format!("a block holds 1..={MAX_BLOCK_EVENTS} events")));
+        }
+        events.sort_by_key(|e| e.ts_ns);
+        self.contexts.clear();
+        self.addrs.clear();
+        self.cols = Columns::default();
+        let min_ts = events[0].ts_ns;
+        let mut prev_ts = min_ts;
+        for event in events.iter() {
+            self.push(event, event.ts_ns - prev_ts);
+            prev_ts = event.ts_ns;
+        }
+        let raw = records::to_bytes(&self.cols);
+        if raw.len() as u64 > MAX_BLOCK_RAW {
+            return Err(FormatError::InvalidEvent(format!("block of {} bytes is over the limit", raw.len())));
+        }
+        let meta =
+            BlockMeta { events: events.len() as u32, raw_len: raw.len() as u32, min_ts, max_ts: prev_ts };
+        out.extend_from_slice(&meta.events.to_le_bytes());
+        out.extend_from_slice(&meta.raw_len.to_le_bytes());
+        out.extend_from_slice(&meta.min_ts.to_le_bytes());
+        out.extend_from_slice(&meta.max_ts.to_le_bytes());
+        out.extend_from_slice(&[ENCODING_COLUMNAR, 0, 0, 0]);
+        out.extend_from_slice(&self.compressor.compress(&raw)?);
+        Ok(meta)
+    }
+
+    fn push(&mut self, e: &AcceptEvent, ts_delta: u64) {
+        let next = self.contexts.len() as u32;
+        let ctx = *self.contexts.entry(e.ctx).or_insert_with(|| {
+            self.cols.contexts.push(context_row(&e.ctx));
+            next
+        });
+        let local = self.addr_index(&e.local);
+        let remote = self.addr_index(&e.remote);
+        let c = &mut self.cols;
+        c.kind.push(e.kind as u8);
+        c.ts_delta.push(ts_delta);
+        c.ctx.push(ctx);
+        c.sockfd.push(e.sockfd);
+        c.fd.push(e.fd);
+        c.ret.push(e.ret);
+        c.sock_type.push(e.sock_type);
+        c.local.push(local);
+        c.local_port.push(e.local.port().unwrap_or(0));
+        c.remote.push(remote);
+        c.remote_port.push(e.remote.port().unwrap_or(0));
+        let peer = e.peer.unwrap_or(PeerCred { pid: 0, uid: 0 });
+        c.peer_pid.push(peer.pid);
+        c.peer_uid.push(peer.uid);
+        let has_peer = if e.peer.is_some() { FLAG_HAS_PEER } else { 0 };
+        c.flags.push((e.flags.0 & !FLAG_HAS_PEER) | has_peer);
+        c.source.push(e.source);
+    }
+
+    fn addr_index(&mut self, addr: &SockAddr) -> u32 {
+        let key = addr.without_port();
+        if let Some(i) = self.addrs.get(&key) {
+            return *i;
+        }
+        let i = self.cols.addrs.len() as u32;
+        self.cols.addrs.push(addr_row(&key));
+        self.addrs.insert(key, i);
+        i
+    }
+}
+
+fn context_row(c: &ProcessContext) -> ContextRow {
+    ContextRow {
+        pid: c.pid,
+        tid: c.tid,
+        ppid: c.ppid,
+        uid: c.uid,
+        gid: c.gid,
+        comm: c.comm.0,
+        cgroup_id: c.cgroup_id,
+        mnt_ns: c.mnt_ns,
+        pid_ns: c.pid_ns,
+        net_ns: c.net_ns,
+    }
+}
+
+fn addr_row(a: &SockAddr) -> AddrRow {
+    match a {
+        SockAddr::None => AddrRow::None,
+        SockAddr::Inet { addr, .. } => AddrRow::Inet(addr.octets()),
+        SockAddr::Inet6 { addr, flowinfo, scope_id, .. } => {
+            AddrRow::Inet6 { addr: addr.octets(), flowinfo: *flowinfo, scope_id: *scope_id }
+        }
+        SockAddr::Unix(path) => AddrRow::Unix(path.as_bytes().to_vec()),
+        SockAddr::Other { family } => AddrRow::Other(*family),
+    }
+}
+
+/// Reads the block header of an event block frame body.
+pub fn read_meta(body: &[u8], offset: u64) -> Result<BlockMeta> {
+    let malformed = |what: String| FormatError::Malformed { offset, kind: "event block", what };
+    if body.len() < BLOCK_HEADER_LEN {
+        return Err(malformed(format!("{} bytes is shorter than the block header", body.len())));
+    }
+    let u32_at = |i: usize| u32::from_le_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]);
+    let u64_at = |i: usize| u64::from(u32_at(i)) | (u64::from(u32_at(i + 4)) << 32);
+    let meta = BlockMeta { events: u32_at(0), raw_len: u32_at(4), min_ts: u64_at(8), max_ts: u64_at(16) };
+    if body[24] != ENCODING_COLUMNAR {
+        return Err(malformed(format!("unknown payload encoding {}", body[24])));
+    }
+    if meta.events == 0 || meta.events > MAX_BLOCK_EVENTS {
+        return Err(malformed(format!("event count {} is outside 1..={MAX_BLOCK_EVENTS}", meta.events)));
+    }
+    if u64::from(meta.raw_len) > MAX_BLOCK_RAW {
+        return Err(FormatError::BlockTooLarge { offset, raw_len: meta.raw_len.into(), max: MAX_BLOCK_RAW });
+    }
+    if meta.min_ts > meta.max_ts {
+        return Err(malformed(format!("time range {}..{} runs backwards", meta.min_ts, meta.max_ts)));
+    }
+    Ok(meta)
+}
+
+/// Decodes event block bodies. Keeps its zstd context and buffer between blocks.
+pub struct BlockDecoder {
+    decompressor: zstd::bulk::Decompressor<'static>,
+    raw: Vec<u8>,
+}
+
+impl std::fmt::Debug for BlockDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockDecoder").finish_non_exhaustive()
+    }
+}
+
+impl BlockDecoder {
+    pub fn new() -> Result<BlockDecoder> {
+        Ok(BlockDecoder { decompressor: zstd::bulk::Decompressor::new()?, raw: Vec::new() })
+    }
+
+    /// Decodes the block frame body found at `offset`, appending its events to `out`.
+    pub fn decode(&mut self, body: &[u8], offset: u64, out: &mut Vec<AcceptEvent>) -> Result<BlockMeta> {
+        let meta = read_meta(body, offset)?;
+        self.raw.clear();
+        let capacity = meta.raw_len as usize;
+        self.raw.reserve(capacity);
+        let n = self
+            .decompressor
+            .decompress_to_buffer(&body[BLOCK_HEADER_LEN..], &mut self.raw)
+            .map_err(|e| FormatError::Decompress { offset, what: e.to_string() })?;
+        if n != capacity {
+            let what = format!("payload is {n} bytes, header says {capacity}");
+            return Err(FormatError::Decompress { offset, what });
+        }
+        let cols: Columns = records::from_bytes(&self.raw, FrameType::EventBlock, offset)?;
+        rebuild(&cols, &meta, offset, out)?;
+        Ok(meta)
+    }
+}
+
+fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent>) -> Result<()> {
+    let malformed = |what: String| FormatError::Malformed { offset, kind: "event block", what };
+    let n = meta.events as usize;
+    let lens = [
+        c.kind.len(),
+        c.ts_delta.len(),
+        c.ctx.len(),
+        c.sockfd.len(),
+        c.fd.len(),
+        c.ret.len(),
+        c.sock_type.len(),
+        c.local.len(),
+        c.local_port.len(),
+        c.remote.len(),
+        c.remote_port.len(),
+        c.peer_pid.len(),
+        c.peer_uid.len(),
+        c.flags.len(),
+        c.source.len(),
+    ];
+    if let Some(bad) = lens.iter().find(|l| **l != n) {
+        return Err(malformed(format!("a column has {bad} entries for {n} events")));
+    }
+    let contexts: Vec<ProcessContext> = c.contexts.iter().map(process_context).collect();
+    let addrs: Vec<SockAddr> =
+        c.addrs.iter().map(sock_addr).collect::<Result<_, String>>().map_err(malformed)?;
+    let row = |table: &[SockAddr], i: u32, port: u16| -> Result<SockAddr> {
+        let addr =
+            table.get(i as usize).ok_or_else(|| malformed(format!("address index {i} out of range")))?;
+        Ok(with_port(addr, port))
+    };
+    out.reserve(n);
+    let mut ts = meta.min_ts;
+    for i in 0..n {
+        ts = ts
+            .checked_add(c.ts_delta[i])
+            .filter(|t| *t <= meta.max_ts)
+            .ok_or_else(|| malformed(format!("event {i}'s timestamp is outside the block's range")))?;
+        let kind = EventKind::from_code(c.kind[i])
+            .ok_or_else(|| malformed(format!("unknown event kind {}", c.kind[i])))?;
+        let ctx = *contexts
+            .get(c.ctx[i] as usize)
+            .ok_or_else(|| malformed(format!("context index {} out of range", c.ctx[i])))?;
+        let flags = c.flags[i];
+        out.push(AcceptEvent {
+            kind,
+            ts_ns: ts,
+            ctx,
+            sockfd: c.sockfd[i],
+            fd: c.fd[i],
+            ret: c.ret[i],
+            sock_type: c.sock_type[i],
+            local: row(&addrs, c.local[i], c.local_port[i])?,
+            remote: row(&addrs, c.remote[i], c.remote_port[i])?,
+            peer: (flags & FLAG_HAS_PEER != 0).then_some(PeerCred { pid: c.peer_pid[i], uid: c.peer_uid[i] }),
+            flags: EventFlags(flags & !FLAG_HAS_PEER),
+            source: c.source[i],
+        });
+    }
+    Ok(())
+}
+
+fn process_context(r: &ContextRow) -> ProcessContext {
+    ProcessContext {
+        pid: r.pid,
+        tid: r.tid,
+        ppid: r.ppid,
+        uid: r.uid,
+        gid: r.gid,
+        comm: Comm(r.comm),
+        cgroup_id: r.cgroup_id,
+        mnt_ns: r.mnt_ns,
+        pid_ns: r.pid_ns,
+        net_ns: r.net_ns,
+    }
+}
+
+fn sock_addr(r: &AddrRow) -> Result<SockAddr, String> {
+    Ok(match r {
+        AddrRow::None => SockAddr::None,
+        AddrRow::Inet(a) => SockAddr::Inet { addr: Ipv4Addr::from(*a), port: 0 },
+        AddrRow::Inet6 { addr, flowinfo, scope_id } => {
+            SockAddr::Inet6 { addr: Ipv6Addr::from(*addr), port: 0, flowinfo: *flowinfo, scope_id: *scope_id }
+        }
+        AddrRow::Unix(path) if path.len() > UnixPath::MAX_LEN => {
+            return Err(format!("unix path of {} bytes is longer than 108", path.len()));
+        }
+        AddrRow::Unix(path) => SockAddr::Unix(UnixPath::new(path)),
+        AddrRow::Other(family) => SockAddr::Other { family: *family },
+    })
+}
+
+fn with_port(addr: &SockAddr, port: u16) -> SockAddr {
+    match addr {
+        SockAddr::Inet { addr, .. } => SockAddr::Inet { addr: *addr, port },
+        SockAddr::Inet6 { addr, flowinfo, scope_id, .. } => {
+            SockAddr::Inet6 { addr: *addr, port, flowinfo: *flowinfo, scope_id: *scope_id }
+        }
+        other => other.clone(),
+    }
+}
