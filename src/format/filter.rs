@@ -4,9 +4,12 @@
 //! This module holds the filter's data and its per-event predicate. Time
 //! bounds are kept unresolved until a recording's clock is known.
 
+use std::fmt;
 use std::net::IpAddr;
+use std::str::FromStr;
 
-use super::event::EventKind;
+use super::event::{AcceptEvent, EventKind, SockAddr, family};
+use super::header::TimeAnchor;
 
 /// Whether an accept succeeded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,6 +67,220 @@ impl FilterSpec {
     /// Whether the filter lets this kind of event through.
     pub fn wants(&self, kind: EventKind) -> bool {
         self.events.is_empty() || self.events.contains(&kind)
+    }
+}
+
+impl fmt::Display for FilterSpec {
+    /// The filter in command-line form, as stored in headers.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        let mut list = |flag: &str, values: Vec<String>| {
+            if !values.is_empty() {
+                parts.push(format!("--{flag} {}", values.join(",")));
+            }
+        };
+        list("event", self.events.iter().map(|e| e.name().to_string()).collect());
+        list("pid", strings(&self.pids));
+        list("tid", strings(&self.tids));
+        list("comm", self.comms.clone());
+        list("uid", strings(&self.uids));
+        list("cgroup", strings(&self.cgroups));
+        list("port", strings(&self.ports));
+        list("lport", strings(&self.lports));
+        list("rport", strings(&self.rports));
+        list("laddr", strings(&self.laddrs));
+        list("raddr", strings(&self.raddrs));
+        list("family", self.families.iter().map(|f| family_flag(*f).to_string()).collect());
+        match self.outcome {
+            Outcome::Any => {}
+            Outcome::Ok => parts.push("--ok".into()),
+            Outcome::Failed => parts.push("--failed".into()),
+        }
+        if let Some(t) = self.since {
+            parts.push(format!("--since {t}"));
+        }
+        if let Some(t) = self.until {
+            parts.push(format!("--until {t}"));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
+fn strings<T: fmt::Display>(values: &[T]) -> Vec<String> {
+    values.iter().map(T::to_string).collect()
+}
+
+/// A filter whose time bounds are resolved against one recording's clock.
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    spec: FilterSpec,
+    /// Inclusive range of event timestamps that pass.
+    pub since_ts: u64,
+    pub until_ts: u64,
+}
+
+impl FilterSpec {
+    /// Resolves the time bounds: `clock` converts wall time, and `start_ts`
+    /// is where `+5s` counts from (the recording's start).
+    pub fn resolve(&self, clock: &TimeAnchor, start_ts: u64) -> Matcher {
+        let at = |bound: TimeBound| match bound {
+            TimeBound::Wall(ns) => clock.to_ts(ns),
+            TimeBound::FromStart(ns) => start_ts.saturating_add(ns),
+        };
+        Matcher {
+            spec: self.clone(),
+            since_ts: self.since.map(at).unwrap_or(0),
+            until_ts: self.until.map(at).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl Matcher {
+    /// Whether any event in `[min_ts, max_ts]` can pass: lets readers skip blocks.
+    pub fn overlaps(&self, min_ts: u64, max_ts: u64) -> bool {
+        min_ts <= self.until_ts && max_ts >= self.since_ts
+    }
+
+    pub fn matches(&self, e: &AcceptEvent) -> bool {
+        let s = &self.spec;
+        let any_of = |list: &[u32], v: u32| list.is_empty() || list.contains(&v);
+        let port_in =
+            |list: &[u16], addr: &SockAddr| list.is_empty() || addr.port().is_some_and(|p| list.contains(&p));
+        let cidr_in = |list: &[Cidr], addr: &SockAddr| {
+            list.is_empty() || addr.ip().is_some_and(|ip| list.iter().any(|c| c.contains(ip)))
+        };
+        e.ts_ns >= self.since_ts
+            && e.ts_ns <= self.until_ts
+            && s.wants(e.kind)
+            && any_of(&s.pids, e.ctx.pid)
+            && any_of(&s.tids, e.ctx.tid)
+            && any_of(&s.uids, e.ctx.uid)
+            && (s.cgroups.is_empty() || s.cgroups.contains(&e.ctx.cgroup_id))
+            && (s.comms.is_empty() || s.comms.iter().any(|c| glob_match(c.as_bytes(), e.ctx.comm.as_bytes())))
+            && (s.ports.is_empty() || port_in(&s.ports, &e.local) || port_in(&s.ports, &e.remote))
+            && port_in(&s.lports, &e.local)
+            && port_in(&s.rports, &e.remote)
+            && cidr_in(&s.laddrs, &e.local)
+            && cidr_in(&s.raddrs, &e.remote)
+            && (s.families.is_empty() || s.families.contains(&e.local.family()))
+            && match s.outcome {
+                Outcome::Any => true,
+                Outcome::Ok => e.ret >= 0,
+                Outcome::Failed => e.ret < 0,
+            }
+    }
+}
+
+impl Cidr {
+    /// Whether `ip` is inside the prefix. IPv4-mapped IPv6 addresses match IPv4 prefixes.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
+            _ => false,
+        }
+    }
+}
+
+fn prefix_eq(a: &[u8], b: &[u8], prefix: u8) -> bool {
+    let (bytes, bits) = ((prefix / 8) as usize, prefix % 8);
+    a[..bytes] == b[..bytes] && (bits == 0 || (a[bytes] ^ b[bytes]) >> (8 - bits) == 0)
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Cidr, String> {
+        let (addr, prefix) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
+        let addr: IpAddr = addr.parse().map_err(|_| format!("{s:?} is not an IP address or CIDR prefix"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{s:?}: the prefix length must be 0..={max}"))?,
+        };
+        Ok(Cidr { addr, prefix })
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+impl FromStr for TimeBound {
+    type Err = String;
+
+    /// `+5s` (after the recording's start), or an RFC 3339 time such as
+    /// `2026-11-22T14:00:00Z` or `2026-11-22T15:00:00+01:00`.
+    fn from_str(s: &str) -> Result<TimeBound, String> {
+        if let Some(rel) = s.strip_prefix('+') {
+            let d = humantime::parse_duration(rel).map_err(|e| format!("{s:?}: {e}"))?;
+            return Ok(TimeBound::FromStart(d.as_nanos().min(u64::MAX as u128) as u64));
+        }
+        parse_rfc3339(s).map(TimeBound::Wall).ok_or_else(|| {
+            format!("{s:?} is neither +DURATION (e.g. +5s) nor an RFC 3339 time (e.g. 2026-11-22T14:00:00Z)")
+        })
+    }
+}
+
+impl fmt::Display for TimeBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeBound::FromStart(ns) => {
+                write!(f, "+{}", humantime::format_duration(std::time::Duration::from_nanos(*ns)))
+            }
+            TimeBound::Wall(ns) => f.write_str(&format_rfc3339(*ns)),
+        }
+    }
+}
+
+/// Parses RFC 3339 with `Z` or a `±HH:MM` offset into ns since the epoch.
+fn parse_rfc3339(s: &str) -> Option<i128> {
+    let (base, offset_s) = match s.len().checked_sub(6).and_then(|i| s.get(i..)) {
+        Some(tail) if (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes()[3] == b':' => {
+            let sign = if tail.starts_with('-') { -1 } else { 1 };
+            let hours: i128 = tail[1..3].parse().ok()?;
+            let minutes: i128 = tail[4..6].parse().ok()?;
+            (format!("{}Z", &s[..s.len() - 6]), sign * (hours * 3600 + minutes * 60))
+        }
+        _ => (s.to_string(), 0),
+    };
+    let t = humantime::parse_rfc3339_weak(&base).ok()?;
+    let ns = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as i128;
+    Some(ns - offset_s * 1_000_000_000)
+}
+
+/// Formats ns since the epoch as RFC 3339 UTC with nanoseconds.
+pub fn format_rfc3339(wall_ns: i128) -> String {
+    let ns = wall_ns.clamp(0, u64::MAX as i128) as u64;
+    humantime::format_rfc3339_nanos(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns)).to_string()
+}
+
+/// Parses `inet`, `inet6` or `unix` (or an `AF_*` name or number).
+pub fn parse_family(s: &str) -> Result<u16, String> {
+    match s.to_ascii_lowercase().trim_start_matches("af_") {
+        "inet" | "ipv4" => Ok(family::AF_INET),
+        "inet6" | "ipv6" => Ok(family::AF_INET6),
+        "unix" | "local" => Ok(family::AF_UNIX),
+        other => other.parse().map_err(|_| format!("unknown family {s:?}; use inet, inet6 or unix")),
+    }
+}
+
+fn family_flag(f: u16) -> String {
+    match f {
+        family::AF_INET => "inet".into(),
+        family::AF_INET6 => "inet6".into(),
+        family::AF_UNIX => "unix".into(),
+        n => n.to_string(),
     }
 }
 
