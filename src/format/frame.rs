@@ -154,6 +154,40 @@ pub fn read_at(file: &[u8], offset: u64) -> std::result::Result<Frame<'_>, Frame
     Ok(Frame { kind, offset, body: &rest[8..total - 4] })
 }
 
+/// Walks frames from `offset` to the end of `file`, stopping after the first
+/// fault (which it yields with its offset).
+pub fn walk(file: &[u8], offset: u64) -> Walk<'_> {
+    Walk { file, offset, done: false }
+}
+
+/// Iterator returned by [`walk`].
+#[derive(Debug)]
+pub struct Walk<'a> {
+    file: &'a [u8],
+    offset: u64,
+    done: bool,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = std::result::Result<Frame<'a>, (u64, FrameFault)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.offset >= self.file.len() as u64 {
+            return None;
+        }
+        match read_at(self.file, self.offset) {
+            Ok(frame) => {
+                self.offset = frame.end();
+                Some(Ok(frame))
+            }
+            Err(fault) => {
+                self.done = true;
+                Some(Err((self.offset, fault)))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! file into memory.
 
 pub mod block;
+pub mod errno;
 pub mod error;
 pub mod event;
 pub mod filter;
@@ -12,6 +13,7 @@ pub mod frame;
 pub mod header;
 pub mod reader;
 pub mod records;
+pub mod verify;
 pub mod writer;
 
 pub use error::FormatError;

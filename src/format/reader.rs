@@ -216,28 +216,33 @@ impl Recording {
     }
 
     /// Walks every frame from `offset` to the end or to the first bad byte.
-    fn scan(&mut self, mut offset: u64) {
+    fn scan(&mut self, offset: u64) {
         let len = self.bytes.len() as u64;
-        while offset < len {
-            let frame = match frame::read_at(&self.bytes, offset) {
+        let bytes: &[u8] = &self.bytes;
+        let (mut blocks, mut losses, mut stats, mut unknown) = (Vec::new(), Vec::new(), None, 0);
+        let mut ending = Ending::Unfinished;
+        for item in frame::walk(bytes, offset) {
+            let frame = match item {
                 Ok(frame) => frame,
-                Err(fault) => {
-                    self.ending = match fault_error(fault, offset, self.event_count()) {
+                Err((offset, fault)) => {
+                    let events = blocks.iter().map(|b: &BlockRef| u64::from(b.meta.events)).sum();
+                    ending = match fault_error(fault, offset, events) {
                         FormatError::Truncated { offset, events } => Ending::Truncated { offset, events },
                         other => Ending::Corrupt(other),
                     };
-                    return;
+                    break;
                 }
             };
+            let offset = frame.offset;
             let parsed = match frame.kind {
                 FrameType::EventBlock => block::read_meta(frame.body, offset).map(|meta| {
-                    self.blocks.push(BlockRef { offset, meta });
+                    blocks.push(BlockRef { offset, meta });
                 }),
                 FrameType::Loss => {
-                    records::from_bytes(frame.body, frame.kind, offset).map(|l| self.losses.push(l))
+                    records::from_bytes(frame.body, frame.kind, offset).map(|l| losses.push(l))
                 }
                 FrameType::Stats => {
-                    records::from_bytes(frame.body, frame.kind, offset).map(|s| self.stats = Some(s))
+                    records::from_bytes(frame.body, frame.kind, offset).map(|s| stats = Some(s))
                 }
                 FrameType::Index | FrameType::IndexTrailer => Ok(()),
                 FrameType::Header => Err(FormatError::Malformed {
@@ -246,19 +251,20 @@ impl Recording {
                     what: "a second header frame".into(),
                 }),
                 FrameType::Unknown(_) => {
-                    self.unknown_frames += 1;
+                    unknown += 1;
                     Ok(())
                 }
             };
             if let Err(error) = parsed {
-                self.ending = Ending::Corrupt(error);
-                return;
+                ending = Ending::Corrupt(error);
+                break;
             }
             if frame.kind == FrameType::IndexTrailer && frame.end() == len {
-                self.ending = Ending::Finished;
+                ending = Ending::Finished;
             }
-            offset = frame.end();
         }
+        (self.blocks, self.losses, self.stats, self.unknown_frames, self.ending) =
+            (blocks, losses, stats, unknown, ending);
     }
 }
 
