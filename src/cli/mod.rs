@@ -4,7 +4,6 @@
 mod filter_args;
 mod info;
 mod open;
-mod output_file;
 mod replay;
 mod verify;
 
@@ -15,7 +14,6 @@ use clap::{Parser, Subcommand};
 
 pub use filter_args::FilterArgs;
 pub use open::open_recording;
-pub use output_file::create_output;
 
 #[derive(Parser, Debug)]
 #[command(name = "accept-rec", version, about = "Record and replay Linux socket-accept events with eBPF")]

@@ -8,6 +8,7 @@ pub mod block;
 pub mod errno;
 pub mod error;
 pub mod event;
+pub mod file;
 pub mod filter;
 pub mod frame;
 pub mod header;

@@ -1,0 +1,6 @@
+//! The integration tests, one binary: they drive the real `accept-rec`
+//! command, and the capture tests record the real kernel (they need root,
+//! which CI has).
+
+mod capture;
+mod support;
