@@ -169,12 +169,22 @@ pub enum SockAddr {
     /// No address: not applicable, or the kernel had none.
     #[default]
     None,
-    Inet { addr: Ipv4Addr, port: u16 },
+    Inet {
+        addr: Ipv4Addr,
+        port: u16,
+    },
     /// Also carries IPv4-mapped addresses of dual-stack sockets, unchanged.
-    Inet6 { addr: Ipv6Addr, port: u16, flowinfo: u32, scope_id: u32 },
+    Inet6 {
+        addr: Ipv6Addr,
+        port: u16,
+        flowinfo: u32,
+        scope_id: u32,
+    },
     Unix(UnixPath),
     /// A family we do not decode (AF_VSOCK, AF_TIPC, ...): kept, never guessed at.
-    Other { family: u16 },
+    Other {
+        family: u16,
+    },
 }
 
 impl SockAddr {

@@ -88,4 +88,3 @@ pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     }
     pattern[p..].iter().all(|b| *b == b'*')
 }
-
