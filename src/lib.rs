@@ -3,4 +3,5 @@
 //!
 //! Layering is one-way: `cli → {capture, analysis, output} → format`.
 
+pub mod capture;
 pub mod format;
