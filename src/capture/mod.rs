@@ -15,6 +15,8 @@ mod libbpf_log;
 mod pushdown;
 mod ring;
 mod skel;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::str::FromStr;
