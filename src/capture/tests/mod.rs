@@ -5,8 +5,10 @@
 //! Tests run in parallel threads of one process and every capture sees them
 //! all, so each test looks only at events from the thread it started.
 
+mod cost;
 mod failures;
 mod inet;
+mod ring;
 mod unix;
 
 use std::os::unix::fs::MetadataExt;
