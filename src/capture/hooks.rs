@@ -144,8 +144,10 @@ pub(crate) fn load_and_attach(
     for &hook in SecurityHook::candidates(choice) {
         match attempt(settings, Some(hook)) {
             Ok(loaded) => {
-                let detail = std::iter::once(hook.attach_point().to_string()).chain(failures).collect();
-                let detail = join(detail);
+                // The attach point, then why each stronger hook was passed over.
+                let detail =
+                    [hook.attach_point().to_string()].into_iter().chain(failures).collect::<Vec<_>>();
+                let detail = detail.join("; ");
                 hooks.push(HookInfo {
                     event: EventKind::SecuritySocketAccept,
                     hook: hook.name().into(),
@@ -164,11 +166,7 @@ pub(crate) fn load_and_attach(
     } else {
         "this kernel does not allow that hook; use --hook auto to fall back"
     };
-    Err(CaptureError::NoHook { detail: join(failures), hint, libbpf_log: quiet.take_lines() })
-}
-
-fn join(parts: Vec<String>) -> String {
-    parts.join("; ")
+    Err(CaptureError::NoHook { detail: failures.join("; "), hint, libbpf_log: quiet.take_lines() })
 }
 
 /// One try in a fresh skeleton: `security` picks the security_socket_accept
