@@ -12,7 +12,6 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use super::{Capture, CaptureConfig, CaptureError, host_info, privileges, time_anchor};
 use crate::format::file::{create_private, rotated_path};
-use crate::format::filter::Matcher;
 use crate::format::{AcceptEvent, FormatError, Header, Stats, Writer, WriterOptions};
 
 /// Everything `record` needs.

@@ -4,6 +4,7 @@
 mod filter_args;
 mod info;
 mod open;
+mod record;
 mod replay;
 mod verify;
 
@@ -24,6 +25,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Record accept events from the running kernel into a .trc file.
+    Record(record::RecordArgs),
     /// Print a recording's events.
     Replay(replay::ReplayArgs),
     /// Describe a recording: host, hooks, times, counts, drops, size.
@@ -38,6 +41,7 @@ enum Command {
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Record(args) => record::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Replay(args) => replay::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Info(args) => info::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run_verify(&args),
