@@ -5,6 +5,10 @@
 //! `ACCEPT_REC_BENCH_GRID=1` it also sweeps block sizes 1024..65536 and zstd
 //! levels 1, 3, 6 and 9 and prints the bytes per event of each pair: the
 //! measurements behind format-spec.md, "Choosing block size and level".
+//!
+//! Times are the benchmark thread's CPU time, not wall time: on a shared
+//! two-core machine, compilers and other benchmarks inflate wall time but
+//! barely touch this.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -14,7 +18,9 @@ use accept_rec::format::{
     AcceptEvent, Comm, EventFlags, EventKind, PeerCred, ProcessContext, SockAddr, Stats, UnixPath, Writer,
     WriterOptions,
 };
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BenchmarkId, Criterion, Throughput};
+use nix::time::{ClockId, clock_gettime};
 
 const DEFAULT_BLOCK: usize = 16384;
 const DEFAULT_LEVEL: i32 = 3;
@@ -24,6 +30,42 @@ const GRID_LEVELS: [i32; 4] = [1, 3, 6, 9];
 const GRID_EVENTS: usize = 65536;
 /// Events written per grid pair to measure the file size.
 const SIZE_EVENTS: usize = 1 << 20;
+
+/// CPU time of the calling thread, which is the one criterion runs the routine on.
+struct ThreadCpuTime {
+    /// Only lends its duration formatter.
+    wall: WallTime,
+}
+
+fn thread_cpu_now() -> Duration {
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map(Duration::from).expect("CLOCK_THREAD_CPUTIME_ID")
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        thread_cpu_now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_now().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        self.wall.formatter()
+    }
+}
+
+type Bench = Criterion<ThreadCpuTime>;
 
 /// xorshift64*: reproducible without a dependency.
 struct Rng(u64);
@@ -226,7 +268,7 @@ fn decode_blocks(decoder: &mut BlockDecoder, bodies: &[Vec<u8>], out: &mut Vec<A
     }
 }
 
-fn bench_pair(c: &mut Criterion, group: &str, events: &[AcceptEvent], block: usize, level: i32) {
+fn bench_pair(c: &mut Bench, group: &str, events: &[AcceptEvent], block: usize, level: i32) {
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(events.len() as u64));
     let id = format!("{block}/{level}");
@@ -245,7 +287,7 @@ fn bench_pair(c: &mut Criterion, group: &str, events: &[AcceptEvent], block: usi
     g.finish();
 }
 
-fn default_block(c: &mut Criterion) {
+fn default_block(c: &mut Bench) {
     let events = Workload::events(DEFAULT_BLOCK);
     bench_pair(c, "block_codec", &events, DEFAULT_BLOCK, DEFAULT_LEVEL);
 }
@@ -261,7 +303,7 @@ fn file_bytes_per_event(events: &[AcceptEvent], block: usize, level: i32) -> f64
     bytes.len() as f64 / events.len() as f64
 }
 
-fn grid(c: &mut Criterion) {
+fn grid(c: &mut Bench) {
     let sized = Workload::events(SIZE_EVENTS);
     let raw_per_event = {
         let mut encoder = BlockEncoder::new(1).expect("encoder");
@@ -286,6 +328,7 @@ fn grid(c: &mut Criterion) {
 
 fn main() {
     let mut c = Criterion::default()
+        .with_measurement(ThreadCpuTime { wall: WallTime })
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
