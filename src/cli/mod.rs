@@ -24,6 +24,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once per run: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Record accept events from the running kernel into a .trc file.
     Record(record::RecordArgs),
