@@ -103,3 +103,33 @@ pub fn read(path: &Path) -> Vec<u8> {
     std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).expect("read file");
     bytes
 }
+
+/// Accepts `n` loopback TCP connections on a thread named `comm`, closing
+/// each at once; returns when all are done.
+pub fn churn(comm: &str, n: usize) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::Builder::new()
+        .name(comm.to_string())
+        .spawn(move || {
+            for _ in 0..n {
+                drop(listener.accept().unwrap());
+            }
+        })
+        .unwrap();
+    for _ in 0..n {
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        // No TIME_WAIT pile-up: RST on close.
+        let _ = nix::sys::socket::setsockopt(
+            &stream,
+            nix::sys::socket::sockopt::Linger,
+            &nix::libc::linger { l_onoff: 1, l_linger: 0 },
+        );
+    }
+    server.join().unwrap();
+}
+
+/// `info --format json`, parsed.
+pub fn info_json(file: &Path) -> Value {
+    serde_json::from_str(&run_ok(&["info", file.to_str().unwrap(), "--format", "json"])).expect("info JSON")
+}

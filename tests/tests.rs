@@ -4,5 +4,6 @@
 //! decoder.
 
 mod capture;
+mod reliability;
 mod spec_reader;
 mod support;

@@ -26,7 +26,8 @@ pub fn drop_to_user(name: &str) -> Result<(), CaptureError> {
 /// buffer and maps and appends to files it created.
 pub fn drop_capabilities() -> Result<(), CaptureError> {
     for set in [CapSet::Effective, CapSet::Inheritable, CapSet::Ambient, CapSet::Permitted] {
-        caps::clear(None, set).map_err(|e| CaptureError::Privileges(format!("dropping capabilities: {e}")))?;
+        caps::clear(None, set)
+            .map_err(|e| CaptureError::Privileges(format!("dropping capabilities: {e}")))?;
     }
     Ok(())
 }

@@ -77,7 +77,10 @@ struct Output {
 
 /// Runs a recording until a signal, `duration` or `count`; `ready` is called
 /// once the programs are attached (and privileges dropped).
-pub fn record(opts: &RecordOptions, ready: &mut dyn FnMut(&Capture, &Path)) -> Result<RecordSummary, RecordError> {
+pub fn record(
+    opts: &RecordOptions,
+    ready: &mut dyn FnMut(&Capture, &Path),
+) -> Result<RecordSummary, RecordError> {
     let stop = Arc::new(AtomicBool::new(false));
     let rotate_now = Arc::new(AtomicBool::new(false));
     install_signals(&stop, &rotate_now)?;
@@ -177,7 +180,9 @@ fn install_signals(stop: &Arc<AtomicBool>, rotate_now: &Arc<AtomicBool>) -> Resu
         signal_hook::flag::register(SIGHUP, Arc::clone(rotate_now))?;
         Ok(())
     };
-    register().map_err(|e| RecordError::Capture(CaptureError::Privileges(format!("installing signal handlers: {e}"))))
+    register().map_err(|e| {
+        RecordError::Capture(CaptureError::Privileges(format!("installing signal handlers: {e}")))
+    })
 }
 
 fn open_output(
@@ -222,7 +227,12 @@ fn finish(out: Output, clock: &crate::format::TimeAnchor, filtered: u64) -> Resu
 fn write_failure(out: Output, source: FormatError, summary: RecordSummary) -> RecordError {
     let written: u64 = out.writer.stats().events.iter().sum();
     let unwritten = summary.events.saturating_sub(written);
-    RecordError::Write(Box::new(WriteFailure { path: out.path.display().to_string(), source, unwritten, summary }))
+    RecordError::Write(Box::new(WriteFailure {
+        path: out.path.display().to_string(),
+        source,
+        unwritten,
+        summary,
+    }))
 }
 
 fn wall_now() -> u64 {

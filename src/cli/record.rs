@@ -37,7 +37,7 @@ pub struct RecordArgs {
     /// Also record accepts that fail with EAGAIN (floods on epoll servers).
     #[arg(long)]
     include_eagain: bool,
-    /// Longest time an event waits in memory before it is written.
+    /// Longest time an event waits in memory before it is written (at most 1s).
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     flush_interval: Duration,
     /// Start a new file after this many bytes (e.g. 100M).
@@ -66,12 +66,16 @@ pub fn run(args: &RecordArgs) -> Result<()> {
     check_environment()?;
     let mut events = 0;
     for name in &args.events {
-        let kind = EventKind::from_name(name)
-            .with_context(|| format!("unknown event {name:?}; use socket_accept or security_socket_accept"))?;
+        let kind = EventKind::from_name(name).with_context(|| {
+            format!("unknown event {name:?}; use socket_accept or security_socket_accept")
+        })?;
         events |= kind.bit();
     }
     if args.max_files.is_some() && args.rotate_size.is_none() && args.rotate_time.is_none() {
         bail!("--max-files needs --rotate-size or --rotate-time");
+    }
+    if args.flush_interval > Duration::from_secs(1) {
+        bail!("--flush-interval must be at most 1s: a killed recorder loses at most that much");
     }
     let ring_size = u32::try_from(args.ring_size.max(4096).next_power_of_two())
         .ok()
@@ -98,13 +102,15 @@ pub fn run(args: &RecordArgs) -> Result<()> {
         command_line: std::env::args().collect(),
     };
     let mut announce = |capture: &crate::capture::Capture, path: &std::path::Path| {
-        let hooks: Vec<String> = capture.hooks().iter().map(|h| format!("{} via {}", h.event, h.hook)).collect();
+        let hooks: Vec<String> =
+            capture.hooks().iter().map(|h| format!("{} via {}", h.event, h.hook)).collect();
         eprintln!("accept-rec: recording to {} ({}); Ctrl-C to stop", path.display(), hooks.join(", "));
     };
     match record(&opts, &mut announce) {
         Ok(s) => {
             let per_event = if s.events > 0 { s.bytes as f64 / s.events as f64 } else { 0.0 };
-            let files = if s.files.len() > 1 { format!(" in {} files", s.files.len()) } else { String::new() };
+            let files =
+                if s.files.len() > 1 { format!(" in {} files", s.files.len()) } else { String::new() };
             eprintln!(
                 "accept-rec: {} events, {} dropped, {} bytes{files}, {per_event:.2} bytes/event",
                 s.events, s.lost, s.bytes

@@ -23,6 +23,10 @@ pub const ENCODING_COLUMNAR: u8 = 1;
 pub const MAX_BLOCK_RAW: u64 = 64 << 20;
 /// Most events one block may hold.
 pub const MAX_BLOCK_EVENTS: u32 = 1 << 20;
+/// Most events a writer puts in one block: even incompressible events (two
+/// 108-byte unix paths and a new context each, under 400 bytes) then stay
+/// well inside [`super::frame::MAX_FRAME_BODY`].
+pub const MAX_WRITER_BLOCK_EVENTS: usize = 32768;
 /// On-disk flag bit: the peer credential columns hold a value.
 const FLAG_HAS_PEER: u8 = 1 << 7;
 
@@ -134,6 +138,12 @@ impl BlockEncoder {
         out.extend_from_slice(&meta.max_ts.to_le_bytes());
         out.extend_from_slice(&[ENCODING_COLUMNAR, 0, 0, 0]);
         out.extend_from_slice(&self.compressor.compress(&raw)?);
+        if out.len() as u64 > super::frame::MAX_FRAME_BODY {
+            return Err(FormatError::InvalidEvent(format!(
+                "a block of {} bytes is over the frame limit",
+                out.len()
+            )));
+        }
         Ok(meta)
     }
 
@@ -296,6 +306,9 @@ fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent
             table.get(i as usize).ok_or_else(|| malformed(format!("address index {i} out of range")))?;
         Ok(with_port(addr, port))
     };
+    if c.ts_delta.first() != Some(&0) {
+        return Err(malformed("the first event's time is not the block's min_ts".into()));
+    }
     out.reserve(n);
     let mut ts = meta.min_ts;
     for i in 0..n {
@@ -323,6 +336,9 @@ fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent
             flags: EventFlags(flags & !FLAG_HAS_PEER),
             source: c.source[i],
         });
+    }
+    if ts != meta.max_ts {
+        return Err(malformed("the last event's time is not the block's max_ts".into()));
     }
     Ok(())
 }

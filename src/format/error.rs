@@ -14,7 +14,7 @@ pub enum FormatError {
         "format version {major}.{minor} is newer than this accept-rec reads ({supported}.x); upgrade accept-rec"
     )]
     UnsupportedVersion { major: u16, minor: u16, supported: u16 },
-    #[error("file too short for a header ({len} bytes)")]
+    #[error("file too short for a header ({len} bytes); was the recorder killed before it wrote one?")]
     TooShort { len: usize },
     #[error("truncated at byte {offset} after {events} events")]
     Truncated { offset: u64, events: u64 },

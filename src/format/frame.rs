@@ -79,6 +79,9 @@ pub fn preamble() -> [u8; PREAMBLE_LEN] {
 
 /// Checks the preamble and returns the file's (major, minor) version.
 pub fn check_preamble(bytes: &[u8]) -> Result<(u16, u16)> {
+    if bytes.is_empty() {
+        return Err(FormatError::TooShort { len: 0 });
+    }
     if bytes.len() < 8 || bytes[..8] != MAGIC {
         return Err(FormatError::BadMagic);
     }

@@ -50,7 +50,8 @@ pub struct HookInfo {
     pub detail: String,
 }
 
-/// The Header frame's body. New fields are only ever appended (minor versions).
+/// The Header frame's body. A minor version may append fields at the end of
+/// this struct only; nested structs are fixed for all of v1 (format-spec.md).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
     /// `accept-rec 0.1.0`.

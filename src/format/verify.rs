@@ -168,8 +168,11 @@ pub fn recover<W: Write>(recording: &Recording, mut out: W) -> Result<(W, Recove
     index.stats_offset = written;
     frame::encode(&mut tail, FrameType::Stats, &records::to_bytes(&stats));
     let index_offset = written + tail.len() as u64;
-    frame::encode(&mut tail, FrameType::Index, &records::to_bytes(&index));
-    frame::encode(&mut tail, FrameType::IndexTrailer, &records::to_bytes(&IndexTrailer { index_offset }));
+    let index = records::to_bytes(&index);
+    if index.len() as u64 <= frame::MAX_FRAME_BODY {
+        frame::encode(&mut tail, FrameType::Index, &index);
+        frame::encode(&mut tail, FrameType::IndexTrailer, &records::to_bytes(&IndexTrailer { index_offset }));
+    }
     out.write_all(&tail)?;
     out.flush()?;
     Ok((out, result))

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use super::block::{BlockEncoder, MAX_BLOCK_EVENTS};
+use super::block::{BlockEncoder, MAX_WRITER_BLOCK_EVENTS};
 use super::error::{FormatError, Result};
 use super::event::AcceptEvent;
 use super::frame::{self, FrameType};
@@ -48,7 +48,7 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// Writes the preamble and the header frame.
     pub fn new(out: W, header: &Header, opts: WriterOptions) -> Result<Writer<W>> {
-        let block_events = opts.block_events.clamp(1, MAX_BLOCK_EVENTS as usize);
+        let block_events = opts.block_events.clamp(1, MAX_WRITER_BLOCK_EVENTS);
         let mut writer = Writer {
             out,
             opts: WriterOptions { block_events, ..opts },
