@@ -3,5 +3,6 @@
 //!
 //! Layering is one-way: `cli → {capture, analysis, output} → format`.
 
+pub mod analysis;
 pub mod cli;
 pub mod format;
