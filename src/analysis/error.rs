@@ -32,3 +32,9 @@ pub enum AnalysisError {
     #[error("too many hosts to merge ({0}); events can name at most 65536")]
     TooManyHosts(usize),
 }
+
+impl AnalysisError {
+    pub(crate) fn reading(label: &str) -> impl FnOnce(FormatError) -> AnalysisError + '_ {
+        move |source| AnalysisError::Recording { label: label.to_string(), source }
+    }
+}

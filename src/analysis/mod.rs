@@ -9,10 +9,17 @@ pub mod errno;
 pub mod error;
 pub mod scan;
 pub mod source;
+pub mod summary;
+pub mod summary_builder;
+pub mod summary_render;
+mod summary_tally;
+pub mod table;
 
 pub use error::AnalysisError;
 pub use scan::{BlockSelection, MatchingEvents, ScanStats};
 pub use source::Source;
+pub use summary::Summary;
+pub use summary_builder::{SummaryOptions, summarize};
 
 #[cfg(test)]
 mod tests;
