@@ -5,6 +5,8 @@
 //! opened here and nothing touches libbpf. The CLI opens inputs and outputs
 //! and hands in `Recording`s and `Writer`s.
 
+pub mod diff;
+pub mod diff_render;
 pub mod errno;
 pub mod error;
 pub mod scan;
@@ -15,6 +17,7 @@ pub mod summary_render;
 mod summary_tally;
 pub mod table;
 
+pub use diff::{DiffReport, Tolerance, compare};
 pub use error::AnalysisError;
 pub use scan::{BlockSelection, MatchingEvents, ScanStats};
 pub use source::Source;

@@ -1,5 +1,6 @@
 //! Tests of the analysis layer on synthetic recordings written in memory.
 
+mod diff_tests;
 mod matcher_tests;
 mod scan_tests;
 mod summary_tests;
