@@ -9,6 +9,8 @@ pub mod diff;
 pub mod diff_render;
 pub mod errno;
 pub mod error;
+pub mod filter;
+pub mod merge;
 pub mod scan;
 pub mod source;
 pub mod summary;
@@ -19,6 +21,8 @@ pub mod table;
 
 pub use diff::{DiffReport, Tolerance, compare};
 pub use error::AnalysisError;
+pub use filter::{FilterOutcome, filter_into, filtered_header};
+pub use merge::{MergeOutcome, MergePlan, merge_into};
 pub use scan::{BlockSelection, MatchingEvents, ScanStats};
 pub use source::Source;
 pub use summary::Summary;
