@@ -1,8 +1,13 @@
 //! The command line: clap definitions and one small file per subcommand.
 //! Glue only: the work happens in `capture`, `analysis`, `output` and `format`.
 
+mod diff;
+mod filter;
 mod filter_args;
+mod merge;
 mod open;
+mod output_file;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -20,10 +25,24 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Copy the events that pass a filter into a new recording.
+    Filter(filter::FilterCommand),
+    /// Summarize recordings: listeners, processes, peers, failures, rate, drops.
+    Summary(summary::SummaryCommand),
+    /// Compare a run with a baseline; exit 0 if alike, 1 if different, 2 on error.
+    Diff(diff::DiffCommand),
+    /// Merge recordings (several hosts, or a rotation's files) into one, by time.
+    Merge(merge::MergeCommand),
+}
 
 /// Runs the command line; errors come back to `main` to be printed once.
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Filter(args) => filter::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Summary(args) => summary::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Diff(args) => diff::run(args),
+        Command::Merge(args) => merge::run(args).map(|()| ExitCode::SUCCESS),
+    }
 }

@@ -1,0 +1,75 @@
+//! Creating the recordings that `filter` and `merge` write: mode 0600, never
+//! through a symlink, never over an existing file without `--force`, never
+//! over one of the inputs, and removed again if the command fails.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// An output file being written; dropped without [`NewOutput::keep`], it is deleted.
+#[derive(Debug)]
+pub struct NewOutput {
+    path: PathBuf,
+    kept: bool,
+}
+
+/// Creates `path` for writing. `inputs` are the files being read, which
+/// `--force` must not truncate while they are mapped.
+pub fn create_output(path: &Path, force: bool, inputs: &[PathBuf]) -> Result<(File, NewOutput)> {
+    if let Ok(existing) = fs::metadata(path) {
+        for input in inputs {
+            if let Ok(read) = fs::metadata(input) {
+                if (read.dev(), read.ino()) == (existing.dev(), existing.ino()) {
+                    bail!(
+                        "{}: is also an input ({}); write to another file",
+                        path.display(),
+                        input.display()
+                    );
+                }
+            }
+        }
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let file = options.open(path).map_err(|error| match error.kind() {
+        io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!("{}: already exists; use --force to overwrite it", path.display())
+        }
+        _ if error.raw_os_error() == Some(libc::ELOOP) => anyhow::anyhow!(
+            "{}: is a symbolic link; refusing to write through it (name the real file)",
+            path.display()
+        ),
+        _ => anyhow::Error::new(error).context(format!("{}: cannot create", path.display())),
+    })?;
+    Ok((file, NewOutput { path: path.to_path_buf(), kept: false }))
+}
+
+impl NewOutput {
+    /// The file is complete: flush it to disk and keep it.
+    pub fn keep(mut self, file: File) -> Result<()> {
+        file.sync_all().with_context(|| format!("{}: cannot sync to disk", self.path.display()))?;
+        self.kept = true;
+        Ok(())
+    }
+}
+
+impl Drop for NewOutput {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// This process's command line, for the header of a derived recording.
+pub fn command_line() -> Vec<String> {
+    std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()
+}
