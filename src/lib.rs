@@ -3,6 +3,7 @@
 //!
 //! Layering is one-way: `cli → {capture, analysis, output} → format`.
 
+pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod format;

@@ -2,7 +2,7 @@
 //! output the tests read.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -37,7 +37,6 @@ pub fn replay_json(file: &Path, extra: &[&str]) -> Vec<Value> {
 /// A running `accept-rec record`.
 pub struct Recorder {
     child: Child,
-    pub path: PathBuf,
     stderr_lines: mpsc::Receiver<String>,
 }
 
@@ -68,7 +67,7 @@ impl Recorder {
                 Err(_) => panic!("the recorder did not start: {seen:?}; status {:?}", child.try_wait()),
             }
         }
-        Recorder { child, path: path.to_path_buf(), stderr_lines: rx }
+        Recorder { child, stderr_lines: rx }
     }
 
     pub fn pid(&self) -> Pid {

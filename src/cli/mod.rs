@@ -1,11 +1,16 @@
 //! The command line: clap definitions and one small file per subcommand.
 //! Glue only: the work happens in `capture`, `analysis`, `output` and `format`.
 
+mod diff;
+mod filter;
 mod filter_args;
 mod info;
+mod merge;
 mod open;
+mod output_file;
 mod record;
 mod replay;
+mod summary;
 mod verify;
 
 use std::process::ExitCode;
@@ -37,6 +42,14 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Rewrite the readable part of a damaged recording as a finished file.
     Recover(verify::RecoverArgs),
+    /// Copy the events that pass a filter into a new recording.
+    Filter(filter::FilterCommand),
+    /// Summarize recordings: listeners, processes, peers, failures, rate, drops.
+    Summary(summary::SummaryCommand),
+    /// Compare a run with a baseline; exit 0 if alike, 1 if different, 2 on error.
+    Diff(diff::DiffCommand),
+    /// Merge recordings (several hosts, or a rotation's files) into one, by time.
+    Merge(merge::MergeCommand),
 }
 
 /// Runs the command line; errors come back to `main` to be printed once.
@@ -48,5 +61,9 @@ pub fn run() -> Result<ExitCode> {
         Command::Info(args) => info::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run_verify(&args),
         Command::Recover(args) => verify::run_recover(&args).map(|()| ExitCode::SUCCESS),
+        Command::Filter(args) => filter::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Summary(args) => summary::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Diff(args) => diff::run(args),
+        Command::Merge(args) => merge::run(args).map(|()| ExitCode::SUCCESS),
     }
 }

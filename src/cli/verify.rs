@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use super::output_file::create_output;
 use crate::format::Recording;
-use crate::format::file::create_private;
 use crate::format::verify::{recover, verify};
 
 #[derive(Args, Debug)]
@@ -71,8 +71,9 @@ pub fn run_verify(args: &VerifyArgs) -> Result<ExitCode> {
 pub fn run_recover(args: &RecoverArgs) -> Result<()> {
     let name = args.file.display().to_string();
     let recording = Recording::open(&args.file).with_context(|| name.clone())?;
-    let out = create_private(&args.output, args.force)?;
-    let (_, done) = recover(&recording, out).with_context(|| args.output.display().to_string())?;
+    let (out, guard) = create_output(&args.output, args.force, std::slice::from_ref(&args.file))?;
+    let (out, done) = recover(&recording, out).with_context(|| args.output.display().to_string())?;
+    guard.keep(out)?;
     eprintln!(
         "accept-rec: wrote {}: {} events in {} blocks, {} loss frames{}",
         args.output.display(),
