@@ -6,7 +6,7 @@ use std::io;
 /// A problem reading or writing a `.trc` file.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     #[error("not an accept-rec recording (bad magic at byte 0)")]
     BadMagic,

@@ -174,10 +174,14 @@ impl Matcher {
 impl Cidr {
     /// Whether `ip` is inside the prefix. IPv4-mapped IPv6 addresses match IPv4 prefixes.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
+        let unmapped = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4),
+            IpAddr::V4(_) => None,
         };
+        self.contains_exactly(ip) || unmapped.is_some_and(|v4| self.contains_exactly(v4))
+    }
+
+    fn contains_exactly(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
             (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
@@ -236,7 +240,9 @@ impl fmt::Display for TimeBound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TimeBound::FromStart(ns) => {
-                write!(f, "+{}", humantime::format_duration(std::time::Duration::from_nanos(*ns)))
+                // `+1m30s`, not `+1m 30s`: one shell word that parses back.
+                let text = humantime::format_duration(std::time::Duration::from_nanos(*ns)).to_string();
+                write!(f, "+{}", text.replace(' ', ""))
             }
             TimeBound::Wall(ns) => f.write_str(&format_rfc3339(*ns)),
         }
@@ -304,4 +310,25 @@ pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
         }
     }
     pattern[p..].iter().all(|b| *b == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_addresses_match_both_kinds_of_prefix() {
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        for prefix in ["10.0.0.0/8", "::ffff:10.0.0.1/128", "::ffff:0:0/96"] {
+            assert!(prefix.parse::<Cidr>().unwrap().contains(mapped), "{prefix}");
+        }
+        assert!(!"11.0.0.0/8".parse::<Cidr>().unwrap().contains(mapped));
+    }
+
+    #[test]
+    fn relative_times_print_as_one_word_that_parses_back() {
+        let bound: TimeBound = "+1m30s".parse().unwrap();
+        assert_eq!(bound.to_string(), "+1m30s");
+        assert_eq!(bound.to_string().parse::<TimeBound>().unwrap(), bound);
+    }
 }

@@ -311,6 +311,9 @@ pub fn block(body: &[u8]) -> Result<(BlockHeader, Vec<Event>)> {
     let table_addr = |i: u32, port: u16| {
         addrs.get(i as usize).map(|a| with_port(a, port)).ok_or_else(|| format!("address index {i}"))
     };
+    if n > 0 && u64_at(&ts_delta, 0) != 0 {
+        return Err("ts_delta[0] is not 0".into());
+    }
     let mut events = Vec::with_capacity(n);
     let mut ts = h.min_ts;
     for i in 0..n {
@@ -321,6 +324,9 @@ pub fn block(body: &[u8]) -> Result<(BlockHeader, Vec<Event>)> {
         let (ids, comm, cgroup_id, ns) = *contexts
             .get(u32_at(&ctx, i) as usize)
             .ok_or_else(|| format!("context index {}", u32_at(&ctx, i)))?;
+        if i + 1 == n && ts != h.max_ts {
+            return Err("the last ts is not max_ts".into());
+        }
         events.push(Event {
             kind: kind[i],
             ts,
