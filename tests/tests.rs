@@ -5,6 +5,7 @@
 
 mod analysis_cli;
 mod capture;
+mod golden;
 mod reliability;
 mod spec_reader;
 mod support;

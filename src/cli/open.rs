@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::format::{Ending, Recording};
 
-/// Opens `path`; a truncated or damaged tail is a warning, or an error with `strict`.
+/// Opens `path`. A file that ends early (a killed writer) is a warning, or an
+/// error with `strict`; a damaged frame is always an error.
 pub fn open_recording(path: &Path, strict: bool) -> Result<Recording> {
     let recording = Recording::open(path).with_context(|| path.display().to_string())?;
     let problem = match &recording.ending {
@@ -21,11 +22,11 @@ pub fn open_recording(path: &Path, strict: bool) -> Result<Recording> {
             "{}: truncated at byte {offset} after {events} events; use `accept-rec verify` for details",
             path.display()
         )),
-        Ending::Corrupt(error) => Some(format!(
-            "{}: {error}; read the {} events before it; `accept-rec recover` rewrites the readable part",
+        Ending::Corrupt(error) => bail!(
+            "{}: {error}; the {} events before it are readable: `accept-rec recover` rewrites them as a sound file",
             path.display(),
             recording.event_count()
-        )),
+        ),
     };
     if let Some(problem) = problem {
         if strict {
