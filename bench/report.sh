@@ -22,12 +22,12 @@ summary_row() {
     ok=$(col "$config" 4 | wc -l)
     skipped=$(awk -F'\t' -v c="$config" '$2 == c && $3 == "skipped" { print $13; exit }' "$RESULTS")
     if [[ -n $skipped ]]; then
-        printf '| %s | %s | – | – | – | – | – | – | – |\n' "${LABEL[$config]}" "$skipped"
+        printf '| %s | %s | – | – | – | – | – | – | – | – |\n' "${LABEL[$config]}" "$skipped"
         return
     fi
     if [[ $config == untraced ]]; then
-        printf '| %s | %s/%s | %s | 1 | – | – | – | – | – |\n' "${LABEL[$config]}" "$ok" "$runs" \
-            "$(fmt "$(col "$config" 4 | median)" %.0f)"
+        printf '| %s | %s/%s | %s | 1 | – | – | – | – | – | %s |\n' "${LABEL[$config]}" "$ok" "$runs" \
+            "$(fmt "$(col "$config" 4 | median)" %.0f)" "$(fmt "$(col "$config" 14 | median)" %.0f)"
         return
     fi
     ratio="$(fmt "$(paired_ratios "$config" | median)" %.2f) ($(paired_ratios "$config" | min_max))"
@@ -35,10 +35,10 @@ summary_row() {
     clean=$(awk -F'\t' -v c="$config" '$2 == c && $12 == "yes"' "$RESULTS" | wc -l)
     rss=$(col "$config" 11 | median)
     if [[ $rss != - ]]; then rss=$(calc "$rss / 1024"); fi
-    printf '| %s | %s/%s | %s | %s | %s | %s | %s | %s | %s/%s |\n' "${LABEL[$config]}" "$ok" "$runs" \
+    printf '| %s | %s/%s | %s | %s | %s | %s | %s | %s | %s/%s | %s |\n' "${LABEL[$config]}" "$ok" "$runs" \
         "$(fmt "$(col "$config" 4 | median)" %.0f)" "$ratio" "$lost" \
         "$(fmt "$(col "$config" 9 | median)" %.1f)" "$(fmt "$(col "$config" 10 | median)" %.1f)" \
-        "$(fmt "$rss" '%.1f MiB')" "$clean" "$runs"
+        "$(fmt "$rss" '%.1f MiB')" "$clean" "$runs" "$(fmt "$(col "$config" 14 | median)" %.0f)"
 }
 
 # shellcheck disable=SC2016 # the backticks are markdown, not command substitution
@@ -50,8 +50,8 @@ render_report() {
         "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -r)" "$(nproc)" "$CONNECTIONS" "$CLIENTS"
     printf '| configuration | runs ok | accepts/s (median) | paired ratio, median (min–max) '
     printf '| events lost, median (max) | bytes/event | recorder CPU, %% of a core | recorder peak RSS '
-    printf '| clean stops |\n'
-    printf '|---|---|---|---|---|---|---|---|---|\n'
+    printf '| clean stops | other load, %% of machine |\n'
+    printf '|---|---|---|---|---|---|---|---|---|---|\n'
     for config in "${CONFIGS[@]}"; do summary_row "$config"; done
     cat <<'EOF'
 
@@ -65,6 +65,9 @@ render_report() {
   BPF program itself runs in the accepting thread, so its cost shows in the ratio, not here.
 - **Peak RSS**: `VmHWM` of the recorder just before SIGINT. **Clean stop**: it exited by itself after
   SIGINT with a finished file (perf re-raises SIGINT after writing, so its exit status 130 counts as clean).
+- **Other load**: CPU time (`/proc/stat` user+nice+system) used by neither the load generator nor the
+  recorder during the run, as % of all cores (median). Anything above a few % means other work competed for
+  the cores and the run's numbers are suspect.
 EOF
     if awk -F'\t' '$13 != "" && $3 != "skipped" { found = 1 } END { exit !found }' "$RESULTS"; then
         printf '\nNotes from the runs:\n\n'
@@ -72,11 +75,11 @@ EOF
     fi
     printf '\n<details><summary>Every run</summary>\n\n'
     printf '| round | configuration | status | accepts/s | connections | lost | events in file | bytes '
-    printf '| bytes/event | CPU %% | peak RSS KiB | clean |\n'
-    printf '|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+    printf '| bytes/event | CPU %% | peak RSS KiB | clean | other load %% |\n'
+    printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
     sort -t$'\t' -k1,1n -s "$RESULTS" | awk -F'\t' '{
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
             $1, $2, $3, $4, $5, $6, $7, $8, ($9 == "-" ? "-" : sprintf("%.1f", $9)),
-            ($10 == "-" ? "-" : sprintf("%.1f", $10)), $11, $12 }'
+            ($10 == "-" ? "-" : sprintf("%.1f", $10)), $11, $12, ($14 == "-" ? "-" : sprintf("%.0f", $14)) }'
     printf '\n</details>\n'
 }

@@ -11,14 +11,16 @@
 #
 # Needs root. Tunables (environment): ROUNDS (default 5, at least 3),
 # CONNECTIONS per run (300000), CLIENTS (4); also SETTLE, seconds a tracer
-# gets after attaching (1), ACCEPT_REC, a prebuilt accept-rec to measure
-# instead of building this tree's, and KEEP_WORK=1 to keep the scratch files.
+# gets after attaching (1); QUIET_WAIT, seconds each run may wait for other
+# work on the machine to calm down (30); ACCEPT_REC, a prebuilt accept-rec
+# to measure instead of this tree's; KEEP_WORK=1 to keep the scratch files.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-300000}
 CLIENTS=${CLIENTS:-4}
 SETTLE=${SETTLE:-1}
+QUIET_WAIT=${QUIET_WAIT:-30}
 MAX_SECONDS=60    # loadgen's hard cap per run
 ATTACH_TIMEOUT=60 # seconds a tracer may take to attach
 STOP_TIMEOUT=120  # seconds a tracer may take to finish after SIGINT
@@ -35,6 +37,7 @@ for var in ROUNDS CONNECTIONS CLIENTS; do
 done
 ((ROUNDS >= 3)) || die "ROUNDS must be at least 3 for medians and paired ratios to mean anything"
 [[ $SETTLE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "SETTLE must be a number of seconds"
+[[ $QUIET_WAIT =~ ^[0-9]+$ ]] || die "QUIET_WAIT must be a whole number of seconds"
 ((EUID == 0)) || die "needs root to load BPF programs and open perf events (run with sudo)"
 
 CONFIGS=(untraced accept-rec bpftrace perf)
@@ -87,6 +90,38 @@ build() {
         SKIP[accept-rec]="skipped: this accept-rec has no \`record\` subcommand yet"
     fi
     if [[ -n ${SKIP[accept-rec]:-} ]]; then log "accept-rec ${SKIP[accept-rec]}"; fi
+}
+
+CLK_TCK=$(getconf CLK_TCK)
+NPROC=$(nproc)
+
+# machine_busy_ticks: user+nice+system ticks of all CPUs (/proc/stat). Interrupt
+# time is left out: on loopback most of it is the load's own packets.
+machine_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4; exit }' /proc/stat; }
+
+# wait_for_quiet: waits, at most QUIET_WAIT seconds, until other work uses
+# under 10% of the machine, since this machine may be shared; notes it if not.
+wait_for_quiet() {
+    local i b0 b1 busy=0
+    for ((i = 0; i < QUIET_WAIT * 2; i++)); do
+        b0=$(machine_busy_ticks)
+        sleep 0.5
+        b1=$(machine_busy_ticks)
+        busy=$((200 * (b1 - b0) / (CLK_TCK * NPROC)))
+        ((busy >= 10)) || return 0
+    done
+    NOTE+="other work kept the machine ${busy}% busy before the run; "
+}
+
+# foreign_bpf TRACER_PID: notes BPF programs on accept hooks that belong to
+# some other process. One attached to the same tracepoint and returning 0
+# silently suppresses perf's samples of it, and any adds to the accept path.
+foreign_bpf() {
+    command -v bpftool >/dev/null || return 0
+    local found
+    found=$(bpftool perf list 2>/dev/null | awk -v own="$1" '/accept/ && $2 != own { printf "%s; ", $0 }')
+    found="foreign BPF on accept hooks: ${found%; }"
+    [[ $found == *": " || $NOTE == *"$found"* ]] || NOTE+="$found; "
 }
 
 WORK=$(mktemp -d /tmp/accept-rec-bench.XXXXXX)
@@ -188,8 +223,11 @@ count_perf() {
     local out=$1 pid=$2 stats
     stats=$(perf report -i "$out" --stats 2>/dev/null || true)
     EVENTS=$(awk '/SAMPLE events:/ { print $3; exit }' <<<"$stats")
-    DROPPED=$(awk '/LOST_SAMPLES events:|LOST events:/ { n += $3 } END { print n + 0 }' <<<"$stats")
-    [[ $DROPPED == 0 ]] || NOTE+="perf reports $DROPPED LOST records; "
+    # Samples lost, from the tracepoint's own section (the aggregated section
+    # counts LOST records, not the samples in them).
+    DROPPED=$(awk '/ stats:$/ { section = $1 }
+        section == "syscalls:sys_exit_accept4" && /LOST_SAMPLES events:/ { n += $3 }
+        END { print n + 0 }' <<<"$stats")
     # The return value is the last field, in hex: 0xffffffff... is -errno.
     SEEN=$(perf script -i "$out" -F pid,trace 2>/dev/null |
         awk -v pid="$pid" '$1 == pid && $NF !~ /^(0xffffffff|-)/ { n++ } END { print n + 0 }')
@@ -199,27 +237,40 @@ count_perf() {
 
 # run_one ROUND CONFIG: runs the load once under CONFIG and appends one row
 # to $RESULTS: round config status rate connections lost events bytes
-# bytes/event cpu% rss_kib clean note.
+# bytes/event cpu% rss_kib clean note other% (CPU used by neither the load
+# nor the recorder, as % of the machine: other work competing for the cores).
 run_one() {
     local round=$1 config=$2 out=$WORK/r$1-$2.out
     local status=ok rate=- conns=- lost=- bytes=- bpe=- cpu=- rss=- clean=- lg rc=0
-    local t0 t1 ticks0 ticks1 wall pid
+    local t0 t1 ticks0 ticks1 busy0 busy1 wall pid other=-
     EVENTS=- SEEN=- DROPPED='' NOTE=''
+    wait_for_quiet
     if [[ -n ${SKIP[$config]:-} ]]; then
-        printf '%s\t%s\tskipped\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$round" "$config" "${SKIP[$config]}" >>"$RESULTS"
+        printf '%s\t%s\tskipped\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t-\n' "$round" "$config" "${SKIP[$config]}" >>"$RESULTS"
         return
     fi
     if [[ $config != untraced ]] && ! start_tracer "$config" "$out"; then
         NOTE="did not attach: $(tail -n 3 "$out.stderr" | tr '\n\t' '  ')"
         [[ -z $TRACER_PID ]] || stop_tracer
-        printf '%s\t%s\tfailed\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$round" "$config" "$NOTE" >>"$RESULTS"
+        printf '%s\t%s\tfailed\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t-\n' "$round" "$config" "$NOTE" >>"$RESULTS"
         log "round $round $config: $NOTE"
         return
     fi
+    ticks0=0 ticks1=0
     if [[ -n $TRACER_PID ]]; then ticks0=$(proc_ticks "$TRACER_PID" || echo 0); fi
+    foreign_bpf "${TRACER_PID:-0}"
+    busy0=$(machine_busy_ticks)
     t0=$EPOCHREALTIME
     lg=$("$LOADGEN" --connections "$CONNECTIONS" --clients "$CLIENTS" --max-seconds "$MAX_SECONDS") || rc=$?
     t1=$EPOCHREALTIME
+    busy1=$(machine_busy_ticks)
+    wall=$(calc "$t1 - $t0")
+    if [[ -n $TRACER_PID ]]; then
+        if ! ticks1=$(proc_ticks "$TRACER_PID") || ! rss=$(proc_hwm_kb "$TRACER_PID"); then
+            ticks1=$ticks0 rss=- NOTE+="tracer exited during the run; "
+        fi
+        foreign_bpf "$TRACER_PID"
+    fi
     case $rc in
     0) ;;
     2) NOTE+="load generator cut short; " ;;
@@ -228,12 +279,13 @@ run_one() {
     rate=$(kv rate "$lg" || echo -)
     conns=$(kv connections "$lg" || echo -)
     pid=$(kv server_pid "$lg" || echo 0)
+    if lg_cpu=$(kv cpu_seconds "$lg") && [[ $lg_cpu != - ]]; then
+        # CPU that neither the load nor the recorder used, as % of the machine.
+        other=$(calc "100 * (($busy1 - $busy0 - ($ticks1 - $ticks0)) / $CLK_TCK - $lg_cpu) / ($wall * $NPROC)")
+        if [[ $other == -* ]]; then other=0; fi
+    fi
     if [[ -n $TRACER_PID ]]; then
-        if ! ticks1=$(proc_ticks "$TRACER_PID") || ! rss=$(proc_hwm_kb "$TRACER_PID"); then
-            ticks1=$ticks0 rss=- NOTE+="tracer exited during the run; "
-        fi
-        wall=$(calc "$t1 - $t0")
-        cpu=$(calc "100 * ($ticks1 - $ticks0) / $(getconf CLK_TCK) / $wall")
+        cpu=$(calc "100 * ($ticks1 - $ticks0) / $CLK_TCK / $wall")
         stop_tracer
         rc=$STOP_RC
         case $config:$rc in
@@ -255,12 +307,18 @@ run_one() {
             lost=$((conns > SEEN ? conns - SEEN : 0))
             ((SEEN <= conns)) || NOTE+="$((SEEN - conns)) more accepts in the file than made; "
         fi
-        if [[ ${DROPPED:-} =~ ^[0-9]+$ ]] && [[ $lost == - || $DROPPED -gt $lost ]]; then lost=$DROPPED; fi
+        if [[ ${DROPPED:-} =~ ^[0-9]+$ ]]; then
+            if [[ $lost =~ ^[0-9]+$ ]] && ((lost > DROPPED)); then
+                NOTE+="$((lost - DROPPED)) accepts missing beyond the $DROPPED the tool reports lost; "
+            elif [[ $lost == - ]] || ((DROPPED > lost)); then
+                lost=$DROPPED
+            fi
+        fi
         rm -f "$out"
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$config" "$status" "$rate" \
-        "$conns" "$lost" "$EVENTS" "$bytes" "$bpe" "$cpu" "$rss" "$clean" "${NOTE%; }" >>"$RESULTS"
-    log "round $round $config: rate=$rate/s lost=$lost events=$EVENTS bytes/event=$bpe cpu=$cpu% rss=${rss}KiB clean=$clean ${NOTE%; }"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$config" "$status" "$rate" \
+        "$conns" "$lost" "$EVENTS" "$bytes" "$bpe" "$cpu" "$rss" "$clean" "${NOTE%; }" "$other" >>"$RESULTS"
+    log "round $round $config: rate=$rate/s lost=$lost events=$EVENTS bytes/event=$bpe cpu=$cpu% rss=${rss}KiB clean=$clean other=$other% ${NOTE%; }"
 }
 
 # ---- main --------------------------------------------------------------------

@@ -14,7 +14,7 @@
 //! prints one `key=value` line on stdout:
 //!
 //! ```text
-//! loadgen connections=300000 seconds=1.93 rate=155000 server_pid=1234 ...
+//! loadgen connections=300000 seconds=1.93 rate=155000 server_pid=1234 ... cpu_seconds=3.80
 //! ```
 //!
 //! Exit codes: 0 for a complete run, 2 when the run was cut short (time cap
@@ -250,7 +250,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     println!(
         "loadgen connections={} seconds={:.3} rate={:.0} server_pid={} accept={} clients={} \
-         requested={} accept_errors={} connect_errors={} complete={}",
+         requested={} accept_errors={} connect_errors={} complete={} cpu_seconds={}",
         report.accepted,
         seconds,
         report.accepted as f64 / seconds.max(1e-9),
@@ -264,6 +264,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         report.aborted,
         failed,
         u8::from(complete),
+        own_cpu_seconds().map_or_else(|| "-".to_string(), |cpu| format!("{cpu:.2}")),
     );
     Ok(if complete {
         ExitCode::SUCCESS
@@ -318,6 +319,20 @@ fn accept_and_close(listener: &TcpListener, call: AcceptCall) -> Result<(), Errn
             nix::unistd::close(fd)
         }
     }
+}
+
+/// User plus system CPU time of this whole process so far, from
+/// `/proc/self/stat`, so the benchmark can tell its own load from other
+/// processes competing for the same cores.
+fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces and parens; fields resume after its last ')'.
+    let mut fields = stat.get(stat.rfind(')')? + 2..)?.split(' ');
+    // Counting from the state, field 3, utime and stime are fields 14 and 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
+    Some((utime + stime) as f64 / ticks as f64)
 }
 
 fn errno_of(e: io::Error) -> Errno {
