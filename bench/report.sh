@@ -48,6 +48,12 @@ render_report() {
     printf 'Command: `%s`  \n' "$CMDLINE"
     printf 'Date: %s · Kernel: `%s` · nproc: %s · %s connections per run, %s client threads\n\n' \
         "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -r)" "$(nproc)" "$CONNECTIONS" "$CLIENTS"
+    local busy
+    busy=$(awk -F'\t' '$3 == "ok" && $14 != "-" && $14 > 10 { n++ } END { print n + 0 }' "$RESULTS")
+    if ((busy > 0)); then
+        printf '**Warning: in %s of the runs, other work on the machine used over 10%% of it (see "other\n' "$busy"
+        printf 'load"); rates and ratios from those runs measure the contention as much as the tracer.**\n\n'
+    fi
     printf '| configuration | runs ok | accepts/s (median) | paired ratio, median (min–max) '
     printf '| events lost, median (max) | bytes/event | recorder CPU, %% of a core | recorder peak RSS '
     printf '| clean stops | other load, %% of machine |\n'

@@ -103,6 +103,7 @@ machine_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4; exit }' /proc/stat
 # under 10% of the machine, since this machine may be shared; notes it if not.
 wait_for_quiet() {
     local i b0 b1 busy=0
+    ((QUIET_WAIT > 0)) || return 0
     for ((i = 0; i < QUIET_WAIT * 2; i++)); do
         b0=$(machine_busy_ticks)
         sleep 0.5
