@@ -46,13 +46,19 @@ struct {
 	__uint(max_entries, 1 << 22); /* placeholder; user space sets the real size */
 } events SEC(".maps");
 
-/* The listening fd of each thread inside accept(2): sys_enter puts it, sys_exit takes it. */
+/* A thread inside accept(2): sys_enter fills it, sys_exit empties it. */
+struct inflight_accept {
+	__s32 sockfd;
+	__u32 active; /* 1 between sys_enter and sys_exit */
+};
+
+/* Task-local storage, not a hash keyed by tid: no size limit to evict by,
+ * freed with the thread, and about a tenth of an LRU hash update's cost. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384); /* threads blocked in accept at once; LRU forgets the oldest */
-	__uint(map_flags, BPF_F_NO_COMMON_LRU); /* per-CPU LRU lists: halves the update cost */
-	__type(key, __u32);         /* tid */
-	__type(value, __s32);       /* sockfd */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* required for task storage */
+	__type(key, int);
+	__type(value, struct inflight_accept);
 } inflight SEC(".maps");
 
 /* Records lost because the ring was full; per CPU so counting never contends. */
@@ -135,8 +141,11 @@ static __always_inline struct accept_event *reserve_event(void)
 			__sync_fetch_and_add(count, 1);
 		return NULL;
 	}
-	/* Ring memory is not zeroed; unused bytes must not carry old records. */
-	__builtin_memset(e, 0, sizeof(*e));
+	/* Ring memory is not zeroed. Clear every field and both address headers;
+	 * address bytes past what family and path_len say are never read, so the
+	 * 224 bytes of address payload need no clearing. */
+	__builtin_memset(e, 0, offsetof(struct accept_event, local.bytes));
+	__builtin_memset(&e->remote, 0, offsetof(struct accept_addr, bytes));
 	return e;
 }
 
@@ -239,11 +248,16 @@ static __always_inline void emit_socket_accept(__s32 sockfd, __s32 ret, __u8 fla
 static __always_inline void on_accept_enter(__s32 sockfd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
+	struct inflight_accept *slot;
 
 	if (!cfg_events || !task_wanted(pid_tgid >> 32))
 		return;
-	bpf_map_update_elem(&inflight, &tid, &sockfd, BPF_ANY);
+	slot = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (slot) {
+		slot->sockfd = sockfd;
+		slot->active = 1;
+	}
 	if (cfg_security_from_enter && event_enabled(ACCEPT_KIND_SECURITY_SOCKET_ACCEPT)) {
 		struct socket *listener = socket_of_fd(sockfd);
 
@@ -256,14 +270,13 @@ static __always_inline void on_accept_enter(__s32 sockfd)
 static __always_inline void on_accept_exit(__s32 ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	__s32 *slot = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight_accept *slot = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	__s32 sockfd = -1;
 	__u8 flags = 0;
 
-	if (slot) {
-		sockfd = *slot;
-		bpf_map_delete_elem(&inflight, &tid);
+	if (slot && slot->active) {
+		sockfd = slot->sockfd;
+		slot->active = 0;
 	} else {
 		/* Entered accept before capture started, or the entry was evicted. */
 		flags |= ACCEPT_FLAG_SOCKFD_UNKNOWN;
@@ -280,14 +293,13 @@ static __always_inline void on_accept_exit(__s32 ret)
 static __always_inline void on_security_hook(struct socket *listener)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	__s32 *slot;
+	struct inflight_accept *slot;
 
 	if (!event_enabled(ACCEPT_KIND_SECURITY_SOCKET_ACCEPT) || !task_wanted(pid_tgid >> 32))
 		return;
-	slot = bpf_map_lookup_elem(&inflight, &tid);
-	if (slot)
-		emit_security_socket_accept(listener, *slot, 0);
+	slot = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (slot && slot->active)
+		emit_security_socket_accept(listener, slot->sockfd, 0);
 	else
 		emit_security_socket_accept(listener, -1, ACCEPT_FLAG_SOCKFD_UNKNOWN);
 }
