@@ -24,7 +24,7 @@ pub struct WriterOptions {
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        WriterOptions { block_events: 16384, zstd_level: 3 }
+        WriterOptions { block_events: 16384, zstd_level: 1 }
     }
 }
 

@@ -80,7 +80,9 @@ fn example() -> (Vec<u8>, AcceptEvent) {
         remote: SockAddr::Inet { addr: Ipv4Addr::LOCALHOST, port: 54321 },
         ..AcceptEvent::default()
     };
-    let mut writer = Writer::new(Vec::new(), &header, WriterOptions::default()).unwrap();
+    // The example's zstd bytes were made at level 3 (format-spec.md, section 17).
+    let opts = WriterOptions { zstd_level: 3, ..WriterOptions::default() };
+    let mut writer = Writer::new(Vec::new(), &header, opts).unwrap();
     writer.push(event.clone()).unwrap();
     let end = Stats {
         end_ts_ns: 7_201_000_000_000,
