@@ -237,3 +237,65 @@ fn failed_accepts_carry_their_errno_and_eagain_is_opt_in() {
         }
     }
 }
+
+fn rotated(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("rot."))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn rotation_makes_self_contained_files_that_merge_back_to_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("rot.trc");
+    let recorder =
+        Recorder::start(&base, &["--comm", "ar-rotate", "--rotate-size", "1K", "--flush-interval", "20ms"]);
+    for _ in 0..10 {
+        churn("ar-rotate", 100);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    let (status, stderr) = recorder.stop();
+    assert!(status.success(), "{stderr}");
+    let files = rotated(dir.path());
+    assert!(files.len() >= 3, "{files:?}");
+    assert!(stderr.contains(&format!("in {} files", files.len())), "{stderr}");
+    let mut total = 0;
+    for (seq, file) in files.iter().enumerate() {
+        assert!(file.ends_with(format!("rot.{seq:03}.trc")), "{file:?}");
+        let info = info_json(file);
+        assert_eq!(info["status"], "finished", "each file is finished on its own");
+        assert_eq!(info["header"]["rotation_seq"], json!(seq));
+        assert_eq!(info["header"]["hooks"].as_array().unwrap().len(), 2, "each file has its own metadata");
+        total += info["events"].as_u64().unwrap();
+    }
+    assert_eq!(total, 2000, "1000 accepts, two events each, none lost between files");
+    let merged = dir.path().join("all.trc");
+    let mut args = vec!["merge".to_string()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap().to_string()));
+    args.extend(["-o".to_string(), merged.to_str().unwrap().to_string()]);
+    let out = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(info_json(&merged)["events"], json!(2000));
+    assert_eq!(replay_json(&merged, &["--event", "socket_accept"]).len(), 1000);
+}
+
+#[test]
+fn sighup_rotates_and_max_files_keeps_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("rot.trc");
+    let recorder = Recorder::start(&base, &["--comm", "ar-hup", "--rotate-time", "1h", "--max-files", "2"]);
+    for _ in 0..3 {
+        churn("ar-hup", 5);
+        recorder.signal(Signal::SIGHUP);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, stderr) = recorder.stop();
+    assert!(status.success(), "{stderr}");
+    let names: Vec<String> =
+        rotated(dir.path()).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["rot.002.trc", "rot.003.trc"], "four files made, the newest two kept");
+}

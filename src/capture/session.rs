@@ -37,7 +37,10 @@ pub struct RecordOptions {
 /// What a finished session did.
 #[derive(Debug, Default)]
 pub struct RecordSummary {
+    /// Events that passed the filter (written, or lost to a write failure).
     pub events: u64,
+    /// Events in files already finished by rotation.
+    pub events_in_closed_files: u64,
     pub lost: u64,
     pub filtered: u64,
     pub bytes: u64,
@@ -160,14 +163,14 @@ pub fn record(
         let size_due = opts.rotate_size.is_some_and(|max| out.writer.bytes_written() >= max);
         let time_due = opts.rotate_time.is_some_and(|t| out.opened.elapsed() >= t);
         if rotating && (size_due || time_due || rotate_now.swap(false, Ordering::Relaxed)) {
-            summary.bytes += finish(out, &clock, summary.filtered)?;
+            summary.bytes += finish(out, &clock, &mut summary)?;
             header.rotation_seq += 1;
             header.started_wall_ns = wall_now();
             out = open_output(opts, &header, true, &mut summary)?;
         }
     }
     summary.lost = lost_seen;
-    summary.bytes += finish(out, &clock, summary.filtered)?;
+    summary.bytes += finish(out, &clock, &mut summary)?;
     Ok(summary)
 }
 
@@ -209,24 +212,35 @@ fn open_output(
     Ok(Output { path, writer, opened: Instant::now() })
 }
 
-fn finish(out: Output, clock: &crate::format::TimeAnchor, filtered: u64) -> Result<u64, RecordError> {
+/// Finishes one file; returns its size.
+fn finish(
+    out: Output,
+    clock: &crate::format::TimeAnchor,
+    summary: &mut RecordSummary,
+) -> Result<u64, RecordError> {
+    let filtered = summary.filtered;
     let stats = Stats { end_ts_ns: boot_now(clock), end_wall_ns: wall_now(), filtered, ..Stats::default() };
     let path = out.path.display().to_string();
-    let unwritten = out.writer.pending() as u64;
+    let on_disk: u64 = out.writer.stats().events.iter().sum();
+    let pending = out.writer.pending() as u64;
     match out.writer.finish(stats) {
-        Ok(file) => Ok(file.metadata().map(|m| m.len()).unwrap_or(0)),
-        Err(source) => Err(RecordError::Write(Box::new(WriteFailure {
-            path,
-            source,
-            unwritten,
-            summary: RecordSummary::default(),
-        }))),
+        Ok(file) => {
+            summary.events_in_closed_files += on_disk + pending;
+            Ok(file.metadata().map(|m| m.len()).unwrap_or(0))
+        }
+        Err(source) => {
+            // The last block may or may not have reached the file; count it as lost.
+            let unwritten = summary.events.saturating_sub(summary.events_in_closed_files + on_disk);
+            let summary = std::mem::take(summary);
+            Err(RecordError::Write(Box::new(WriteFailure { path, source, unwritten, summary })))
+        }
     }
 }
 
+/// A write failed part-way: everything matched but not yet in a file is lost.
 fn write_failure(out: Output, source: FormatError, summary: RecordSummary) -> RecordError {
     let written: u64 = out.writer.stats().events.iter().sum();
-    let unwritten = summary.events.saturating_sub(written);
+    let unwritten = summary.events.saturating_sub(summary.events_in_closed_files + written);
     RecordError::Write(Box::new(WriteFailure {
         path: out.path.display().to_string(),
         source,
