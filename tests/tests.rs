@@ -4,6 +4,7 @@
 //! checks format-spec.md with an independent decoder.
 
 mod analysis_cli;
+mod analysis_real;
 mod capture;
 mod golden;
 mod reliability;
