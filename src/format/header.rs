@@ -90,3 +90,18 @@ impl Header {
         self.hooks.iter().find(|h| h.event == kind)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `HookInfo.event` is stored as bincode's enum variant index
+    /// (format-spec.md); it must equal the kind's on-disk code.
+    #[test]
+    fn event_kinds_serialize_as_their_codes() {
+        for kind in EventKind::ALL {
+            let bytes = crate::format::records::to_bytes(&kind);
+            assert_eq!(bytes, u32::from(kind as u8).to_le_bytes(), "{kind}");
+        }
+    }
+}
