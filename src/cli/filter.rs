@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::output_file::{command_line, create_output};
+use super::output_file::{OutputArgs, command_line};
 use super::{FilterArgs, open_recording};
 use crate::analysis::{Source, filter_into, filtered_header};
 use crate::format::{Writer, WriterOptions};
@@ -15,12 +15,8 @@ pub struct FilterCommand {
     /// The recording to read.
     #[arg(value_name = "RECORDING")]
     input: PathBuf,
-    /// The recording to write (created with mode 0600).
-    #[arg(short, long, value_name = "FILE")]
-    output: PathBuf,
-    /// Overwrite the output if it exists.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    out: OutputArgs,
     /// Fail on a truncated or damaged input instead of reading what is readable.
     #[arg(long)]
     strict: bool,
@@ -33,17 +29,17 @@ pub fn run(args: FilterCommand) -> Result<()> {
     let recording = open_recording(&args.input, args.strict)?;
     let label = args.input.display().to_string();
     let source = Source::new(&recording, &label);
-    let (file, output) = create_output(&args.output, args.force, std::slice::from_ref(&args.input))?;
+    let (file, output) = args.out.create(std::slice::from_ref(&args.input))?;
     let header = filtered_header(&source, &spec, command_line());
     let writer = Writer::new(file, &header, WriterOptions::default())
-        .with_context(|| args.output.display().to_string())?;
+        .with_context(|| args.out.output.display().to_string())?;
     let (file, outcome) = filter_into(&source, &spec, writer)?;
     output.keep(file)?;
     eprintln!(
         "accept-rec: wrote {} of {} events to {} (decoded {} blocks, skipped {})",
         outcome.events_written,
         recording.event_count(),
-        args.output.display(),
+        args.out.output.display(),
         outcome.scan.blocks_decoded,
         outcome.scan.blocks_skipped
     );

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::open_recording;
-use super::output_file::{command_line, create_output};
+use super::output_file::{OutputArgs, command_line};
 use crate::analysis::{MergePlan, Source, merge_into};
 use crate::format::{Recording, Writer, WriterOptions};
 
@@ -15,12 +15,8 @@ pub struct MergeCommand {
     /// The recordings to merge, in any order.
     #[arg(required = true, value_name = "RECORDING")]
     inputs: Vec<PathBuf>,
-    /// The recording to write (created with mode 0600).
-    #[arg(short, long, value_name = "FILE")]
-    output: PathBuf,
-    /// Overwrite the output if it exists.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    out: OutputArgs,
     /// Fail on a truncated or damaged input instead of reading what is readable.
     #[arg(long)]
     strict: bool,
@@ -32,9 +28,9 @@ pub fn run(args: MergeCommand) -> Result<()> {
     let labels: Vec<String> = args.inputs.iter().map(|p| p.display().to_string()).collect();
     let sources: Vec<Source<'_>> = recordings.iter().zip(&labels).map(|(r, l)| Source::new(r, l)).collect();
     let plan = MergePlan::new(&sources, command_line())?;
-    let (file, output) = create_output(&args.output, args.force, &args.inputs)?;
+    let (file, output) = args.out.create(&args.inputs)?;
     let writer = Writer::new(file, &plan.header, WriterOptions::default())
-        .with_context(|| args.output.display().to_string())?;
+        .with_context(|| args.out.output.display().to_string())?;
     let (file, outcome) = merge_into(&sources, &plan, writer)?;
     output.keep(file)?;
     eprintln!(
@@ -43,7 +39,7 @@ pub fn run(args: MergeCommand) -> Result<()> {
         outcome.loss_records,
         sources.len(),
         plan.header.hosts.len(),
-        args.output.display()
+        args.out.output.display()
     );
     Ok(())
 }

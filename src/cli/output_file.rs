@@ -7,8 +7,27 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use clap::Args;
 
 use crate::format::file::create_private;
+
+/// `-o FILE [--force]` of the commands that write a derived recording.
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// The recording to write (created with mode 0600).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Overwrite the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl OutputArgs {
+    /// Creates the output; see [`create_output`].
+    pub fn create(&self, inputs: &[PathBuf]) -> Result<(File, NewOutput)> {
+        create_output(&self.output, self.force, inputs)
+    }
+}
 
 /// An output file being written; dropped without [`NewOutput::keep`], it is deleted.
 #[derive(Debug)]
@@ -19,7 +38,7 @@ pub struct NewOutput {
 
 /// Creates `path` for writing. `inputs` are the files being read, which
 /// `--force` must not truncate while they are mapped.
-pub fn create_output(path: &Path, force: bool, inputs: &[PathBuf]) -> Result<(File, NewOutput)> {
+fn create_output(path: &Path, force: bool, inputs: &[PathBuf]) -> Result<(File, NewOutput)> {
     if let Ok(existing) = fs::metadata(path) {
         for input in inputs {
             if let Ok(read) = fs::metadata(input) {

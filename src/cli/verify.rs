@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::output_file::create_output;
+use super::output_file::OutputArgs;
 use crate::format::Recording;
 use crate::format::verify::{recover, verify};
 
@@ -20,12 +20,8 @@ pub struct VerifyArgs {
 pub struct RecoverArgs {
     /// The damaged recording.
     file: PathBuf,
-    /// Where to write the repaired copy.
-    #[arg(short, long)]
-    output: PathBuf,
-    /// Replace the output if it exists.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 /// Prints the report; exits 1 when anything is wrong.
@@ -71,12 +67,12 @@ pub fn run_verify(args: &VerifyArgs) -> Result<ExitCode> {
 pub fn run_recover(args: &RecoverArgs) -> Result<()> {
     let name = args.file.display().to_string();
     let recording = Recording::open(&args.file).with_context(|| name.clone())?;
-    let (out, guard) = create_output(&args.output, args.force, std::slice::from_ref(&args.file))?;
-    let (out, done) = recover(&recording, out).with_context(|| args.output.display().to_string())?;
+    let (out, guard) = args.out.create(std::slice::from_ref(&args.file))?;
+    let (out, done) = recover(&recording, out).with_context(|| args.out.output.display().to_string())?;
     guard.keep(out)?;
     eprintln!(
         "accept-rec: wrote {}: {} events in {} blocks, {} loss frames{}",
-        args.output.display(),
+        args.out.output.display(),
         done.events,
         done.blocks,
         done.losses,
