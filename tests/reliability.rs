@@ -189,8 +189,13 @@ fn output_is_private_exclusive_and_never_follows_symlinks() {
 
 #[test]
 fn without_privileges_the_error_says_what_is_missing() {
+    // A copy of the binary that user nobody can reach: the build tree may sit
+    // under a private directory (a CI checkout in a 0700 temp dir).
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(bin())
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.path().join("accept-rec");
+    std::fs::copy(bin(), &copy).unwrap();
+    let out = Command::new(&copy)
         .args(["record", "-o", dir.path().join("x.trc").to_str().unwrap()])
         .uid(65534)
         .gid(65534)
