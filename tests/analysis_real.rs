@@ -47,6 +47,7 @@ fn record_workload(path: &Path, workload: &str) {
     let status = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "analysis_real::workload_child", "--ignored", "--quiet"])
         .env("AR_WORKLOAD", workload)
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap();
     assert!(status.success());
