@@ -5,9 +5,9 @@
 //! timestamps become small deltas and a thread's context becomes one table
 //! row, which is what lets zstd reach a few bytes per event.
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::{FormatError, Result};
@@ -86,12 +86,58 @@ struct Columns {
     source: Vec<u16>,
 }
 
+impl Columns {
+    /// Empties every table and column, keeping their allocations.
+    fn clear(&mut self) {
+        let Columns {
+            contexts,
+            addrs,
+            kind,
+            ts_delta,
+            ctx,
+            sockfd,
+            fd,
+            ret,
+            sock_type,
+            local,
+            local_port,
+            remote,
+            remote_port,
+            peer_pid,
+            peer_uid,
+            flags,
+            source,
+        } = self;
+        contexts.clear();
+        addrs.clear();
+        kind.clear();
+        ts_delta.clear();
+        ctx.clear();
+        sockfd.clear();
+        fd.clear();
+        ret.clear();
+        sock_type.clear();
+        local.clear();
+        local_port.clear();
+        remote.clear();
+        remote_port.clear();
+        peer_pid.clear();
+        peer_uid.clear();
+        flags.clear();
+        source.clear();
+    }
+}
+
 /// Turns batches of events into block frame bodies. Keeps its buffers and
 /// zstd context between blocks.
 pub struct BlockEncoder {
     compressor: zstd::bulk::Compressor<'static>,
-    contexts: HashMap<ProcessContext, u32>,
-    addrs: HashMap<SockAddr, u32>,
+    contexts: FxHashMap<ProcessContext, u32>,
+    addrs: FxHashMap<SockAddr, u32>,
+    /// Neighbouring events mostly share a thread and a listener: remember the
+    /// last table rows to skip most hash lookups.
+    last_ctx: Option<(ProcessContext, u32)>,
+    last_addr: [Option<(SockAddr, u32)>; 2],
     cols: Columns,
 }
 
@@ -105,8 +151,10 @@ impl BlockEncoder {
     pub fn new(zstd_level: i32) -> Result<BlockEncoder> {
         Ok(BlockEncoder {
             compressor: zstd::bulk::Compressor::new(zstd_level)?,
-            contexts: HashMap::new(),
-            addrs: HashMap::new(),
+            contexts: FxHashMap::default(),
+            addrs: FxHashMap::default(),
+            last_ctx: None,
+            last_addr: [None, None],
             cols: Columns::default(),
         })
     }
@@ -119,7 +167,9 @@ impl BlockEncoder {
         events.sort_by_key(|e| e.ts_ns);
         self.contexts.clear();
         self.addrs.clear();
-        self.cols = Columns::default();
+        self.last_ctx = None;
+        self.last_addr = [None, None];
+        self.cols.clear();
         let min_ts = events[0].ts_ns;
         let mut prev_ts = min_ts;
         for event in events.iter() {
@@ -148,13 +198,20 @@ impl BlockEncoder {
     }
 
     fn push(&mut self, e: &AcceptEvent, ts_delta: u64) {
-        let next = self.contexts.len() as u32;
-        let ctx = *self.contexts.entry(e.ctx).or_insert_with(|| {
-            self.cols.contexts.push(context_row(&e.ctx));
-            next
-        });
-        let local = self.addr_index(&e.local);
-        let remote = self.addr_index(&e.remote);
+        let ctx = match &self.last_ctx {
+            Some((last, i)) if *last == e.ctx => *i,
+            _ => {
+                let next = self.contexts.len() as u32;
+                let i = *self.contexts.entry(e.ctx).or_insert_with(|| {
+                    self.cols.contexts.push(context_row(&e.ctx));
+                    next
+                });
+                self.last_ctx = Some((e.ctx, i));
+                i
+            }
+        };
+        let local = self.addr_index(&e.local, 0);
+        let remote = self.addr_index(&e.remote, 1);
         let c = &mut self.cols;
         c.kind.push(e.kind as u8);
         c.ts_delta.push(ts_delta);
@@ -175,14 +232,24 @@ impl BlockEncoder {
         c.source.push(e.source);
     }
 
-    fn addr_index(&mut self, addr: &SockAddr) -> u32 {
+    /// The table row of `addr` without its port; `side` picks the last-row cache.
+    fn addr_index(&mut self, addr: &SockAddr, side: usize) -> u32 {
         let key = addr.without_port();
-        if let Some(i) = self.addrs.get(&key) {
-            return *i;
+        if let Some((last, i)) = &self.last_addr[side] {
+            if *last == key {
+                return *i;
+            }
         }
-        let i = self.cols.addrs.len() as u32;
-        self.cols.addrs.push(addr_row(&key));
-        self.addrs.insert(key, i);
+        let i = match self.addrs.get(&key) {
+            Some(i) => *i,
+            None => {
+                let i = self.cols.addrs.len() as u32;
+                self.cols.addrs.push(addr_row(&key));
+                self.addrs.insert(key.clone(), i);
+                i
+            }
+        };
+        self.last_addr[side] = Some((key, i));
         i
     }
 }
