@@ -22,7 +22,10 @@ struct Accepted {
 }
 
 /// Runs `accept` on a thread named `comm` (its kernel comm), returning what it saw.
-fn on_named_thread(comm: &str, accept: impl FnOnce() -> (i64, i64) + Send + 'static) -> thread::JoinHandle<Accepted> {
+fn on_named_thread(
+    comm: &str,
+    accept: impl FnOnce() -> (i64, i64) + Send + 'static,
+) -> thread::JoinHandle<Accepted> {
     thread::Builder::new()
         .name(comm.to_string())
         .spawn(move || {
@@ -65,7 +68,12 @@ fn inet(addr: SocketAddr) -> Value {
 
 /// Records one accept of a connection to `listener` from `connect_to`, and
 /// returns the two events (security check first) with what the test knows.
-fn record_tcp(comm: &str, listener: TcpListener, connect_to: SocketAddr, plain_accept: bool) -> (Vec<Value>, Accepted, SocketAddr) {
+fn record_tcp(
+    comm: &str,
+    listener: TcpListener,
+    connect_to: SocketAddr,
+    plain_accept: bool,
+) -> (Vec<Value>, Accepted, SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
     let recorder = Recorder::start(&dir.path().join("r.trc"), &["--comm", comm]);
     let server = on_named_thread(comm, move || {
@@ -142,7 +150,8 @@ fn tcp_ipv6_loopback() {
 fn dual_stack_listener_reached_over_ipv4() {
     let listener = TcpListener::bind("[::]:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let (events, a, client) = record_tcp("ar-mapped", listener, SocketAddr::from(([127, 0, 0, 1], port)), true);
+    let (events, a, client) =
+        record_tcp("ar-mapped", listener, SocketAddr::from(([127, 0, 0, 1], port)), true);
     let mapped = |port: u16| json!({"family": "AF_INET6", "addr": "::ffff:127.0.0.1", "port": port});
     let any = json!({"family": "AF_INET6", "addr": "::", "port": port});
     check_tcp_pair(&events, "ar-mapped", &a, any, mapped(port), mapped(client.port()));
@@ -185,7 +194,12 @@ fn unix_socket_by_path() {
     let path = dir.path().join("s.sock");
     let listener = UnixListener::bind(&path).unwrap();
     let connect_path = path.clone();
-    record_unix("ar-unix", listener, move || UnixStream::connect(connect_path).unwrap(), path.to_str().unwrap());
+    record_unix(
+        "ar-unix",
+        listener,
+        move || UnixStream::connect(connect_path).unwrap(),
+        path.to_str().unwrap(),
+    );
 }
 
 #[test]
@@ -193,7 +207,12 @@ fn unix_socket_abstract_name() {
     let name = format!("accept-rec-test-{}", std::process::id());
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
     let listener = UnixListener::bind_addr(&addr).unwrap();
-    record_unix("ar-abstract", listener, move || UnixStream::connect_addr(&addr).unwrap(), &format!("@{name}"));
+    record_unix(
+        "ar-abstract",
+        listener,
+        move || UnixStream::connect_addr(&addr).unwrap(),
+        &format!("@{name}"),
+    );
 }
 
 #[test]
@@ -215,7 +234,8 @@ fn info_names_the_hooks_and_counts() {
     let (status, stderr) = recorder.stop();
     assert!(status.success());
     assert!(stderr.contains("accept-rec: 6 events, 0 dropped"), "{stderr}");
-    let info: Value = serde_json::from_str(&run_ok(&["info", path.to_str().unwrap(), "--format", "json"])).unwrap();
+    let info: Value =
+        serde_json::from_str(&run_ok(&["info", path.to_str().unwrap(), "--format", "json"])).unwrap();
     assert_eq!((info["socket_accept"].as_u64(), info["security_socket_accept"].as_u64()), (Some(3), Some(3)));
     assert_eq!(info["lost"], json!(0));
     assert_eq!(info["status"], "finished");

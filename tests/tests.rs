@@ -3,4 +3,6 @@
 //! which CI has).
 
 mod capture;
+// Shared helpers; the capture tests do not use every one yet.
+#[allow(dead_code)]
 mod support;

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::format::file::create_private;
 use crate::format::Recording;
+use crate::format::file::create_private;
 use crate::format::verify::{recover, verify};
 
 #[derive(Args, Debug)]
