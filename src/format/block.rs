@@ -260,8 +260,19 @@ impl BlockDecoder {
             return Err(FormatError::Decompress { offset, what });
         }
         let cols: Columns = records::from_bytes(&self.raw, FrameType::EventBlock, offset)?;
-        rebuild(&cols, &meta, offset, out)?;
+        // A block is read whole or not at all: no events from a block that fails.
+        let start = out.len();
+        if let Err(error) = rebuild(&cols, &meta, offset, out) {
+            out.truncate(start);
+            return Err(error);
+        }
         Ok(meta)
+    }
+
+    /// Bytes held for decompressed payloads.
+    #[cfg(test)]
+    pub(crate) fn raw_capacity(&self) -> usize {
+        self.raw.capacity()
     }
 }
 

@@ -26,4 +26,6 @@ pub use records::{Loss, Stats};
 pub use writer::{Writer, WriterOptions};
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;

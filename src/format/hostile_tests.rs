@@ -1,0 +1,111 @@
+//! The reader against hostile bytes: the fuzz regressions kept in
+//! `fixtures/fuzz-regressions/`, and a property test that damages real
+//! recordings. Whatever the bytes, the reader returns a recording or an
+//! error pointing inside the file, reading events ends, and no block makes it
+//! hold more than the limits in `block.rs` allow.
+
+use std::path::Path;
+
+use super::block::{BlockDecoder, MAX_BLOCK_EVENTS, MAX_BLOCK_RAW};
+use super::verify::{recover, verify};
+use super::*;
+
+fn assert_within(error: &FormatError, len: u64) {
+    if let Some(offset) = error.offset() {
+        assert!(offset <= len, "{error} points at byte {offset}, past the end ({len} bytes)");
+    }
+}
+
+/// What the fuzz targets check (fuzz/src/checks.rs): open, read every
+/// event, verify, recover, and read the recovered file back. Returns the
+/// errors seen, for the caller to judge.
+fn check_file(bytes: Vec<u8>) -> Vec<FormatError> {
+    let len = bytes.len() as u64;
+    let recording = match Recording::from_vec(bytes) {
+        Ok(recording) => recording,
+        Err(error) => {
+            assert_within(&error, len);
+            return vec![error];
+        }
+    };
+    let mut errors = Vec::new();
+    match &recording.ending {
+        Ending::Truncated { offset, .. } => assert!(*offset < len),
+        Ending::Corrupt(error) => assert_within(error, len),
+        Ending::Finished | Ending::Unfinished => {}
+    }
+    let promised = recording.event_count();
+    let mut events = 0;
+    for item in recording.events() {
+        assert!(errors.is_empty(), "events() went on after an error");
+        match item {
+            Ok(_) => events += 1,
+            Err(error) => {
+                assert_within(&error, len);
+                errors.push(error);
+            }
+        }
+        assert!(events <= promised, "more events than the block headers hold");
+    }
+    if errors.is_empty() {
+        assert_eq!(events, promised);
+    }
+    let report = verify(&recording);
+    assert!(report.good_bytes <= len);
+    if let Some(error) = report.first_error {
+        assert_within(&error, len);
+        errors.push(error);
+    }
+    let (out, recovered) = recover(&recording, Vec::new()).expect("recover of an opened recording");
+    let again = Recording::from_vec(out).expect("a recovered file opens");
+    assert!(again.indexed && matches!(again.ending, Ending::Finished), "{:?}", again.ending);
+    assert_eq!(again.event_count(), recovered.events);
+    assert!(verify(&again).first_error.is_none());
+    if let Ending::Corrupt(error) = recording.ending {
+        errors.push(error);
+    }
+    errors
+}
+
+/// Decodes a block body twice with one decoder, as the reader reuses it.
+fn check_block(body: &[u8]) -> Option<FormatError> {
+    let offset = 4096;
+    let mut decoder = BlockDecoder::new().unwrap();
+    let mut first = Vec::new();
+    let result = decoder.decode(body, offset, &mut first);
+    assert!(decoder.raw_capacity() as u64 <= MAX_BLOCK_RAW);
+    let mut second = Vec::new();
+    assert_eq!(result.is_ok(), decoder.decode(body, offset, &mut second).is_ok());
+    assert_eq!(first, second);
+    match result {
+        Ok(meta) => {
+            assert!(meta.events <= MAX_BLOCK_EVENTS);
+            assert_eq!(first.len(), meta.events as usize);
+            assert!(first.iter().all(|e| (meta.min_ts..=meta.max_ts).contains(&e.ts_ns)));
+            None
+        }
+        Err(error) => {
+            assert_eq!(error.offset(), Some(offset), "{error}");
+            assert!(first.is_empty(), "a failed decode left {} events behind", first.len());
+            Some(error)
+        }
+    }
+}
+
+#[test]
+fn fuzz_regressions_are_refused_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz-regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("trc") => drop(check_file(bytes)),
+            Some("block") => drop(check_block(&bytes)),
+            Some("md") => continue,
+            _ => panic!("{}: regression inputs end in .trc or .block", path.display()),
+        }
+        seen += 1;
+    }
+    assert!(seen > 0, "no regression inputs in {}", dir.display());
+}
