@@ -6,13 +6,10 @@
 //! row, which is what lets zstd reach a few bytes per event.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Ipv6Addr};
 
-use serde::{Deserialize, Serialize};
-
+use super::columns::{self, Columns, Decoded, addr_row, context_row};
 use super::error::{FormatError, Result};
-use super::event::{AcceptEvent, Comm, EventFlags, EventKind, PeerCred, ProcessContext, SockAddr, UnixPath};
-use super::frame::FrameType;
+use super::event::{AcceptEvent, EventFlags, EventKind, PeerCred, ProcessContext, SockAddr};
 use super::records;
 
 /// Bytes before the compressed payload.
@@ -33,53 +30,6 @@ pub struct BlockMeta {
     pub raw_len: u32,
     pub min_ts: u64,
     pub max_ts: u64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct ContextRow {
-    pid: u32,
-    tid: u32,
-    ppid: u32,
-    uid: u32,
-    gid: u32,
-    comm: [u8; 16],
-    cgroup_id: u64,
-    mnt_ns: u32,
-    pid_ns: u32,
-    net_ns: u32,
-}
-
-/// An address without its port; ports live in their own columns.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-enum AddrRow {
-    None,
-    Inet([u8; 4]),
-    Inet6 { addr: [u8; 16], flowinfo: u32, scope_id: u32 },
-    Unix(Vec<u8>),
-    Other(u16),
-}
-
-/// The payload, field order as in format-spec.md. Every per-event column has
-/// one entry per event, in timestamp order.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct Columns {
-    contexts: Vec<ContextRow>,
-    addrs: Vec<AddrRow>,
-    kind: Vec<u8>,
-    ts_delta: Vec<u64>,
-    ctx: Vec<u32>,
-    sockfd: Vec<i32>,
-    fd: Vec<i32>,
-    ret: Vec<i32>,
-    sock_type: Vec<u16>,
-    local: Vec<u32>,
-    local_port: Vec<u16>,
-    remote: Vec<u32>,
-    remote_port: Vec<u16>,
-    peer_pid: Vec<u32>,
-    peer_uid: Vec<u32>,
-    flags: Vec<u8>,
-    source: Vec<u16>,
 }
 
 /// Turns batches of events into block frame bodies. Keeps its buffers and
@@ -177,33 +127,6 @@ impl BlockEncoder {
     }
 }
 
-fn context_row(c: &ProcessContext) -> ContextRow {
-    ContextRow {
-        pid: c.pid,
-        tid: c.tid,
-        ppid: c.ppid,
-        uid: c.uid,
-        gid: c.gid,
-        comm: c.comm.0,
-        cgroup_id: c.cgroup_id,
-        mnt_ns: c.mnt_ns,
-        pid_ns: c.pid_ns,
-        net_ns: c.net_ns,
-    }
-}
-
-fn addr_row(a: &SockAddr) -> AddrRow {
-    match a {
-        SockAddr::None => AddrRow::None,
-        SockAddr::Inet { addr, .. } => AddrRow::Inet(addr.octets()),
-        SockAddr::Inet6 { addr, flowinfo, scope_id, .. } => {
-            AddrRow::Inet6 { addr: addr.octets(), flowinfo: *flowinfo, scope_id: *scope_id }
-        }
-        SockAddr::Unix(path) => AddrRow::Unix(path.as_bytes().to_vec()),
-        SockAddr::Other { family } => AddrRow::Other(*family),
-    }
-}
-
 /// Reads the block header of an event block frame body.
 pub fn read_meta(body: &[u8], offset: u64) -> Result<BlockMeta> {
     let malformed = |what: String| FormatError::Malformed { offset, kind: "event block", what };
@@ -259,7 +182,7 @@ impl BlockDecoder {
             let what = format!("payload is {n} bytes, header says {capacity}");
             return Err(FormatError::Decompress { offset, what });
         }
-        let cols: Columns = records::from_bytes(&self.raw, FrameType::EventBlock, offset)?;
+        let cols = columns::decode(&self.raw, meta.events as usize, offset)?;
         // A block is read whole or not at all: no events from a block that fails.
         let start = out.len();
         if let Err(error) = rebuild(&cols, &meta, offset, out) {
@@ -276,32 +199,10 @@ impl BlockDecoder {
     }
 }
 
-fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent>) -> Result<()> {
+fn rebuild(c: &Decoded, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent>) -> Result<()> {
     let malformed = |what: String| FormatError::Malformed { offset, kind: "event block", what };
     let n = meta.events as usize;
-    let lens = [
-        c.kind.len(),
-        c.ts_delta.len(),
-        c.ctx.len(),
-        c.sockfd.len(),
-        c.fd.len(),
-        c.ret.len(),
-        c.sock_type.len(),
-        c.local.len(),
-        c.local_port.len(),
-        c.remote.len(),
-        c.remote_port.len(),
-        c.peer_pid.len(),
-        c.peer_uid.len(),
-        c.flags.len(),
-        c.source.len(),
-    ];
-    if let Some(bad) = lens.iter().find(|l| **l != n) {
-        return Err(malformed(format!("a column has {bad} entries for {n} events")));
-    }
-    let contexts: Vec<ProcessContext> = c.contexts.iter().map(process_context).collect();
-    let addrs: Vec<SockAddr> =
-        c.addrs.iter().map(sock_addr).collect::<Result<_, String>>().map_err(malformed)?;
+    // columns::decode saw to it that every per-event column has n entries.
     let row = |table: &[SockAddr], i: u32, port: u16| -> Result<SockAddr> {
         let addr =
             table.get(i as usize).ok_or_else(|| malformed(format!("address index {i} out of range")))?;
@@ -316,7 +217,8 @@ fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent
             .ok_or_else(|| malformed(format!("event {i}'s timestamp is outside the block's range")))?;
         let kind = EventKind::from_code(c.kind[i])
             .ok_or_else(|| malformed(format!("unknown event kind {}", c.kind[i])))?;
-        let ctx = *contexts
+        let ctx = *c
+            .contexts
             .get(c.ctx[i] as usize)
             .ok_or_else(|| malformed(format!("context index {} out of range", c.ctx[i])))?;
         let flags = c.flags[i];
@@ -328,44 +230,14 @@ fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent
             fd: c.fd[i],
             ret: c.ret[i],
             sock_type: c.sock_type[i],
-            local: row(&addrs, c.local[i], c.local_port[i])?,
-            remote: row(&addrs, c.remote[i], c.remote_port[i])?,
+            local: row(&c.addrs, c.local[i], c.local_port[i])?,
+            remote: row(&c.addrs, c.remote[i], c.remote_port[i])?,
             peer: (flags & FLAG_HAS_PEER != 0).then_some(PeerCred { pid: c.peer_pid[i], uid: c.peer_uid[i] }),
             flags: EventFlags(flags & !FLAG_HAS_PEER),
             source: c.source[i],
         });
     }
     Ok(())
-}
-
-fn process_context(r: &ContextRow) -> ProcessContext {
-    ProcessContext {
-        pid: r.pid,
-        tid: r.tid,
-        ppid: r.ppid,
-        uid: r.uid,
-        gid: r.gid,
-        comm: Comm(r.comm),
-        cgroup_id: r.cgroup_id,
-        mnt_ns: r.mnt_ns,
-        pid_ns: r.pid_ns,
-        net_ns: r.net_ns,
-    }
-}
-
-fn sock_addr(r: &AddrRow) -> Result<SockAddr, String> {
-    Ok(match r {
-        AddrRow::None => SockAddr::None,
-        AddrRow::Inet(a) => SockAddr::Inet { addr: Ipv4Addr::from(*a), port: 0 },
-        AddrRow::Inet6 { addr, flowinfo, scope_id } => {
-            SockAddr::Inet6 { addr: Ipv6Addr::from(*addr), port: 0, flowinfo: *flowinfo, scope_id: *scope_id }
-        }
-        AddrRow::Unix(path) if path.len() > UnixPath::MAX_LEN => {
-            return Err(format!("unix path of {} bytes is longer than 108", path.len()));
-        }
-        AddrRow::Unix(path) => SockAddr::Unix(UnixPath::new(path)),
-        AddrRow::Other(family) => SockAddr::Other { family: *family },
-    })
 }
 
 fn with_port(addr: &SockAddr, port: u16) -> SockAddr {

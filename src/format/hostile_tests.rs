@@ -109,3 +109,16 @@ fn fuzz_regressions_are_refused_cleanly() {
     }
     assert!(seen > 0, "no regression inputs in {}", dir.display());
 }
+
+fn regression(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz-regressions").join(name)).unwrap()
+}
+
+/// A 2 KB block of one event whose payload is a table of 16 million empty
+/// addresses: 4 bytes each on disk, 32 in memory. It is refused as soon as
+/// the table's length is read, before half a gigabyte is allocated for it.
+#[test]
+fn an_address_table_longer_than_its_block_needs_is_refused_unread() {
+    let error = check_block(&regression("block-address-table-16m-entries.block")).expect("refused");
+    assert!(error.to_string().contains("the address column has 16777212 entries, more than 2"), "{error}");
+}

@@ -5,6 +5,7 @@
 //! file into memory.
 
 pub mod block;
+mod columns;
 pub mod errno;
 pub mod error;
 pub mod event;
