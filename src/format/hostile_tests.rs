@@ -122,3 +122,12 @@ fn an_address_table_longer_than_its_block_needs_is_refused_unread() {
     let error = check_block(&regression("block-address-table-16m-entries.block")).expect("refused");
     assert!(error.to_string().contains("the address column has 16777212 entries, more than 2"), "{error}");
 }
+
+/// The sizes the memory bound on `MAX_BLOCK_RAW` is computed from.
+#[test]
+fn the_block_memory_bound_holds_for_these_types() {
+    use std::mem::size_of;
+    assert_eq!(size_of::<AcceptEvent>(), 160);
+    assert_eq!(size_of::<ProcessContext>(), 56);
+    assert_eq!(size_of::<SockAddr>(), 32);
+}
