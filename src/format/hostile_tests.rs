@@ -131,3 +131,12 @@ fn the_block_memory_bound_holds_for_these_types() {
     assert_eq!(size_of::<ProcessContext>(), 56);
     assert_eq!(size_of::<SockAddr>(), 32);
 }
+
+#[test]
+fn loss_counts_that_sum_past_u64_saturate() {
+    let recording = Recording::from_vec(regression("recording-lost-count-overflow.trc")).unwrap();
+    let report = verify(&recording);
+    assert_eq!(report.lost, u64::MAX);
+    let (out, _) = recover(&recording, Vec::new()).unwrap();
+    assert_eq!(Recording::from_vec(out).unwrap().stats.unwrap().lost, u64::MAX);
+}
