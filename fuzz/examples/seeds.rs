@@ -44,7 +44,7 @@ fn main() -> std::io::Result<()> {
         if sample.finished {
             let pick = samples::finished().iter().position(|s| s.name == *name).expect("finished") as u8;
             let index = frame::read_at(bytes, inputs::index_offset(bytes)).expect("index frame");
-            write("index", format!("{name}"), &[&[pick][..], index.body].concat())?;
+            write("index", name.to_string(), &[&[pick][..], index.body].concat())?;
         }
     }
     Ok(())
