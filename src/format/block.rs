@@ -5,21 +5,46 @@
 //! timestamps become small deltas and a thread's context becomes one table
 //! row, which is what lets zstd reach a few bytes per event.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 
+use super::columns::{self, Columns, Decoded, addr_row, context_row};
 use super::error::{FormatError, Result};
-use super::event::{AcceptEvent, Comm, EventFlags, EventKind, PeerCred, ProcessContext, SockAddr, UnixPath};
-use super::frame::FrameType;
+use super::event::{AcceptEvent, EventFlags, EventKind, PeerCred, ProcessContext, SockAddr};
 use super::records;
 
 /// Bytes before the compressed payload.
 pub const BLOCK_HEADER_LEN: usize = 28;
 /// The only payload encoding of format v1.
 pub const ENCODING_COLUMNAR: u8 = 1;
-/// Decompression bombs stop here, whatever the header claims.
+/// Decompression bombs stop here, whatever the header claims: a header that
+/// claims more is refused before anything is allocated, and a payload is
+/// decompressed into a buffer reserved for `raw_len` bytes, at most this.
+///
+/// # What one block can make the reader allocate
+///
+/// Beyond the file's own bytes (mapped, or the caller's `Vec`), a
+/// [`BlockDecoder`] decoding a block of `n` events holds at most:
+///
+/// | what | bytes | n = 2^20 |
+/// | --- | --- | --- |
+/// | the payload buffer, kept for the next block | largest `raw_len` so far ≤ `MAX_BLOCK_RAW` | 64 MiB |
+/// | the 15 per-event columns | 50 `n` | 50 MiB |
+/// | the context table, ≤ `n` rows | 56 `n` | 56 MiB |
+/// | the address table, ≤ 2`n` entries | 32 · 2`n`, plus one allocation of 16 + len ≤ 124 bytes per unix path | 64 MiB + paths |
+/// | the decoded events, appended to the caller's `Vec` | 160 `n` | 160 MiB |
+///
+/// Column lengths are checked before anything is read into them
+/// (`columns.rs`), so a block cannot claim more than this and send less.
+/// Every row must also fit in the payload (`raw_len` ≤ 64 MiB holds 50 bytes
+/// per event, 56 per context row, at least 4 per address and 12 + len per
+/// unix path), which keeps the sum well under the column-by-column maximum:
+/// the worst block is 2^20 events with two empty addresses each and the
+/// rest of its 64 MiB spent on empty unix paths, about 362 MiB in all
+/// (`fuzz/examples/block_memory.rs` decodes it: RSS grows by 362 MiB).
+/// Nothing outlives the block but the payload buffer and the events. The
+/// other frames allocate at most about six times their body, which
+/// `MAX_FRAME_BODY` caps at 16 MiB: a header of 1.8 million one-byte strings
+/// takes 100 MiB while it is read.
 pub const MAX_BLOCK_RAW: u64 = 64 << 20;
 /// Most events one block may hold.
 pub const MAX_BLOCK_EVENTS: u32 = 1 << 20;
@@ -37,95 +62,6 @@ pub struct BlockMeta {
     pub raw_len: u32,
     pub min_ts: u64,
     pub max_ts: u64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct ContextRow {
-    pid: u32,
-    tid: u32,
-    ppid: u32,
-    uid: u32,
-    gid: u32,
-    comm: [u8; 16],
-    cgroup_id: u64,
-    mnt_ns: u32,
-    pid_ns: u32,
-    net_ns: u32,
-}
-
-/// An address without its port; ports live in their own columns.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-enum AddrRow {
-    None,
-    Inet([u8; 4]),
-    Inet6 { addr: [u8; 16], flowinfo: u32, scope_id: u32 },
-    Unix(Vec<u8>),
-    Other(u16),
-}
-
-/// The payload, field order as in format-spec.md. Every per-event column has
-/// one entry per event, in timestamp order.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct Columns {
-    contexts: Vec<ContextRow>,
-    addrs: Vec<AddrRow>,
-    kind: Vec<u8>,
-    ts_delta: Vec<u64>,
-    ctx: Vec<u32>,
-    sockfd: Vec<i32>,
-    fd: Vec<i32>,
-    ret: Vec<i32>,
-    sock_type: Vec<u16>,
-    local: Vec<u32>,
-    local_port: Vec<u16>,
-    remote: Vec<u32>,
-    remote_port: Vec<u16>,
-    peer_pid: Vec<u32>,
-    peer_uid: Vec<u32>,
-    flags: Vec<u8>,
-    source: Vec<u16>,
-}
-
-impl Columns {
-    /// Empties every table and column, keeping their allocations.
-    fn clear(&mut self) {
-        let Columns {
-            contexts,
-            addrs,
-            kind,
-            ts_delta,
-            ctx,
-            sockfd,
-            fd,
-            ret,
-            sock_type,
-            local,
-            local_port,
-            remote,
-            remote_port,
-            peer_pid,
-            peer_uid,
-            flags,
-            source,
-        } = self;
-        contexts.clear();
-        addrs.clear();
-        kind.clear();
-        ts_delta.clear();
-        ctx.clear();
-        sockfd.clear();
-        fd.clear();
-        ret.clear();
-        sock_type.clear();
-        local.clear();
-        local_port.clear();
-        remote.clear();
-        remote_port.clear();
-        peer_pid.clear();
-        peer_uid.clear();
-        flags.clear();
-        source.clear();
-    }
 }
 
 /// Turns batches of events into block frame bodies. Keeps its buffers and
@@ -254,33 +190,6 @@ impl BlockEncoder {
     }
 }
 
-fn context_row(c: &ProcessContext) -> ContextRow {
-    ContextRow {
-        pid: c.pid,
-        tid: c.tid,
-        ppid: c.ppid,
-        uid: c.uid,
-        gid: c.gid,
-        comm: c.comm.0,
-        cgroup_id: c.cgroup_id,
-        mnt_ns: c.mnt_ns,
-        pid_ns: c.pid_ns,
-        net_ns: c.net_ns,
-    }
-}
-
-fn addr_row(a: &SockAddr) -> AddrRow {
-    match a {
-        SockAddr::None => AddrRow::None,
-        SockAddr::Inet { addr, .. } => AddrRow::Inet(addr.octets()),
-        SockAddr::Inet6 { addr, flowinfo, scope_id, .. } => {
-            AddrRow::Inet6 { addr: addr.octets(), flowinfo: *flowinfo, scope_id: *scope_id }
-        }
-        SockAddr::Unix(path) => AddrRow::Unix(path.as_bytes().to_vec()),
-        SockAddr::Other { family } => AddrRow::Other(*family),
-    }
-}
-
 /// Reads the block header of an event block frame body.
 pub fn read_meta(body: &[u8], offset: u64) -> Result<BlockMeta> {
     let malformed = |what: String| FormatError::Malformed { offset, kind: "event block", what };
@@ -325,49 +234,43 @@ impl BlockDecoder {
     /// Decodes the block frame body found at `offset`, appending its events to `out`.
     pub fn decode(&mut self, body: &[u8], offset: u64, out: &mut Vec<AcceptEvent>) -> Result<BlockMeta> {
         let meta = read_meta(body, offset)?;
+        let raw_len = meta.raw_len as usize;
         self.raw.clear();
-        let capacity = meta.raw_len as usize;
-        self.raw.reserve(capacity);
+        // Exactly: `reserve` may round up, past the limit. zstd writes at
+        // most the buffer's capacity, which an earlier block may have left
+        // larger than this one's raw_len, but never past MAX_BLOCK_RAW; and
+        // it touches only the pages it writes, where zeroing raw_len bytes
+        // first would let a 40-byte block claiming 64 MiB cost a 64 MiB memset.
+        self.raw.reserve_exact(raw_len);
         let n = self
             .decompressor
             .decompress_to_buffer(&body[BLOCK_HEADER_LEN..], &mut self.raw)
             .map_err(|e| FormatError::Decompress { offset, what: e.to_string() })?;
-        if n != capacity {
-            let what = format!("payload is {n} bytes, header says {capacity}");
+        if n != raw_len {
+            let what = format!("payload is {n} bytes, header says {raw_len}");
             return Err(FormatError::Decompress { offset, what });
         }
-        let cols: Columns = records::from_bytes(&self.raw, FrameType::EventBlock, offset)?;
-        rebuild(&cols, &meta, offset, out)?;
+        let cols = columns::decode(&self.raw, meta.events as usize, offset)?;
+        // A block is read whole or not at all: no events from a block that fails.
+        let start = out.len();
+        if let Err(error) = rebuild(&cols, &meta, offset, out) {
+            out.truncate(start);
+            return Err(error);
+        }
         Ok(meta)
+    }
+
+    /// Bytes held for decompressed payloads.
+    #[cfg(test)]
+    pub(crate) fn raw_capacity(&self) -> usize {
+        self.raw.capacity()
     }
 }
 
-fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent>) -> Result<()> {
+fn rebuild(c: &Decoded, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent>) -> Result<()> {
     let malformed = |what: String| FormatError::Malformed { offset, kind: "event block", what };
     let n = meta.events as usize;
-    let lens = [
-        c.kind.len(),
-        c.ts_delta.len(),
-        c.ctx.len(),
-        c.sockfd.len(),
-        c.fd.len(),
-        c.ret.len(),
-        c.sock_type.len(),
-        c.local.len(),
-        c.local_port.len(),
-        c.remote.len(),
-        c.remote_port.len(),
-        c.peer_pid.len(),
-        c.peer_uid.len(),
-        c.flags.len(),
-        c.source.len(),
-    ];
-    if let Some(bad) = lens.iter().find(|l| **l != n) {
-        return Err(malformed(format!("a column has {bad} entries for {n} events")));
-    }
-    let contexts: Vec<ProcessContext> = c.contexts.iter().map(process_context).collect();
-    let addrs: Vec<SockAddr> =
-        c.addrs.iter().map(sock_addr).collect::<Result<_, String>>().map_err(malformed)?;
+    // columns::decode saw to it that every per-event column has n entries.
     let row = |table: &[SockAddr], i: u32, port: u16| -> Result<SockAddr> {
         let addr =
             table.get(i as usize).ok_or_else(|| malformed(format!("address index {i} out of range")))?;
@@ -376,7 +279,7 @@ fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent
     if c.ts_delta.first() != Some(&0) {
         return Err(malformed("the first event's time is not the block's min_ts".into()));
     }
-    out.reserve(n);
+    out.reserve_exact(n);
     let mut ts = meta.min_ts;
     for i in 0..n {
         ts = ts
@@ -385,7 +288,8 @@ fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent
             .ok_or_else(|| malformed(format!("event {i}'s timestamp is outside the block's range")))?;
         let kind = EventKind::from_code(c.kind[i])
             .ok_or_else(|| malformed(format!("unknown event kind {}", c.kind[i])))?;
-        let ctx = *contexts
+        let ctx = *c
+            .contexts
             .get(c.ctx[i] as usize)
             .ok_or_else(|| malformed(format!("context index {} out of range", c.ctx[i])))?;
         let flags = c.flags[i];
@@ -397,8 +301,8 @@ fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent
             fd: c.fd[i],
             ret: c.ret[i],
             sock_type: c.sock_type[i],
-            local: row(&addrs, c.local[i], c.local_port[i])?,
-            remote: row(&addrs, c.remote[i], c.remote_port[i])?,
+            local: row(&c.addrs, c.local[i], c.local_port[i])?,
+            remote: row(&c.addrs, c.remote[i], c.remote_port[i])?,
             peer: (flags & FLAG_HAS_PEER != 0).then_some(PeerCred { pid: c.peer_pid[i], uid: c.peer_uid[i] }),
             flags: EventFlags(flags & !FLAG_HAS_PEER),
             source: c.source[i],
@@ -408,36 +312,6 @@ fn rebuild(c: &Columns, meta: &BlockMeta, offset: u64, out: &mut Vec<AcceptEvent
         return Err(malformed("the last event's time is not the block's max_ts".into()));
     }
     Ok(())
-}
-
-fn process_context(r: &ContextRow) -> ProcessContext {
-    ProcessContext {
-        pid: r.pid,
-        tid: r.tid,
-        ppid: r.ppid,
-        uid: r.uid,
-        gid: r.gid,
-        comm: Comm(r.comm),
-        cgroup_id: r.cgroup_id,
-        mnt_ns: r.mnt_ns,
-        pid_ns: r.pid_ns,
-        net_ns: r.net_ns,
-    }
-}
-
-fn sock_addr(r: &AddrRow) -> Result<SockAddr, String> {
-    Ok(match r {
-        AddrRow::None => SockAddr::None,
-        AddrRow::Inet(a) => SockAddr::Inet { addr: Ipv4Addr::from(*a), port: 0 },
-        AddrRow::Inet6 { addr, flowinfo, scope_id } => {
-            SockAddr::Inet6 { addr: Ipv6Addr::from(*addr), port: 0, flowinfo: *flowinfo, scope_id: *scope_id }
-        }
-        AddrRow::Unix(path) if path.len() > UnixPath::MAX_LEN => {
-            return Err(format!("unix path of {} bytes is longer than 108", path.len()));
-        }
-        AddrRow::Unix(path) => SockAddr::Unix(UnixPath::new(path)),
-        AddrRow::Other(family) => SockAddr::Other { family: *family },
-    })
 }
 
 fn with_port(addr: &SockAddr, port: u16) -> SockAddr {

@@ -5,6 +5,7 @@
 //! file into memory.
 
 pub mod block;
+mod columns;
 pub mod errno;
 pub mod error;
 pub mod event;
@@ -25,5 +26,7 @@ pub use reader::{BlockRef, Ending, Recording};
 pub use records::{Loss, Stats};
 pub use writer::{Writer, WriterOptions};
 
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod tests;

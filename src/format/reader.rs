@@ -9,7 +9,7 @@ use std::path::Path;
 use super::block::{self, BlockDecoder, BlockMeta};
 use super::error::{FormatError, Result};
 use super::event::AcceptEvent;
-use super::frame::{self, FrameFault, FrameType, PREAMBLE_LEN};
+use super::frame::{self, Frame, FrameFault, FrameType, PREAMBLE_LEN};
 use super::header::Header;
 use super::records::{self, Index, IndexTrailer, Loss, Stats, TRAILER_LEN};
 
@@ -178,36 +178,20 @@ impl Recording {
             return None;
         }
         let index: Index = records::from_bytes(index_frame.body, FrameType::Index, index_offset).ok()?;
-        let in_file = |offset: u64| offset > PREAMBLE_LEN as u64 && offset < index_offset;
-        let mut previous = 0;
+        let offsets = index.blocks.iter().map(|entry| entry.offset);
+        let block_frames = frames_in_order(bytes, offsets, FrameType::EventBlock, index_offset)?;
         let mut blocks = Vec::with_capacity(index.blocks.len());
-        for entry in &index.blocks {
-            if !in_file(entry.offset) || entry.offset <= previous || entry.min_ts > entry.max_ts {
+        for (entry, frame) in index.blocks.iter().zip(block_frames) {
+            // The index does not repeat raw lengths; take them from the block headers.
+            let meta = block::read_meta(frame.body, entry.offset).ok()?;
+            if (meta.events, meta.min_ts, meta.max_ts) != (entry.events, entry.min_ts, entry.max_ts) {
                 return None;
             }
-            previous = entry.offset;
-            let meta =
-                BlockMeta { events: entry.events, raw_len: 0, min_ts: entry.min_ts, max_ts: entry.max_ts };
             blocks.push(BlockRef { offset: entry.offset, meta });
         }
-        // The index does not repeat raw lengths; take them from the block headers.
-        for block in &mut blocks {
-            let body = frame::read_at(bytes, block.offset).ok()?.body;
-            let meta = block::read_meta(body, block.offset).ok()?;
-            if (meta.events, meta.min_ts, meta.max_ts)
-                != (block.meta.events, block.meta.min_ts, block.meta.max_ts)
-            {
-                return None;
-            }
-            block.meta = meta;
-        }
-        let losses = index
-            .losses
-            .iter()
-            .map(|offset| {
-                let f = frame::read_at(bytes, *offset).ok().filter(|f| f.kind == FrameType::Loss)?;
-                records::from_bytes(f.body, FrameType::Loss, *offset).ok()
-            })
+        let losses = frames_in_order(bytes, index.losses.iter().copied(), FrameType::Loss, index_offset)?
+            .into_iter()
+            .map(|f| records::from_bytes(f.body, FrameType::Loss, f.offset).ok())
             .collect::<Option<Vec<Loss>>>()?;
         let stats_frame =
             frame::read_at(bytes, index.stats_offset).ok().filter(|f| f.kind == FrameType::Stats)?;
@@ -266,6 +250,31 @@ impl Recording {
         (self.blocks, self.losses, self.stats, self.unknown_frames, self.ending) =
             (blocks, losses, stats, unknown, ending);
     }
+}
+
+/// The frames of type `kind` at `offsets`, which must lie between the header
+/// and `end`, in file order, each after the end of the one before. So no
+/// index can make the reader checksum the same bytes twice (one 16 MiB frame
+/// listed a million times would take hours): reading an index costs at
+/// most one pass over the file for its blocks and one for its losses.
+fn frames_in_order(
+    bytes: &[u8],
+    offsets: impl IntoIterator<Item = u64>,
+    kind: FrameType,
+    end: u64,
+) -> Option<Vec<Frame<'_>>> {
+    let mut free_from = PREAMBLE_LEN as u64 + 1;
+    offsets
+        .into_iter()
+        .map(|offset| {
+            if offset < free_from || offset >= end {
+                return None;
+            }
+            let frame = frame::read_at(bytes, offset).ok().filter(|f| f.kind == kind)?;
+            free_from = frame.end();
+            Some(frame)
+        })
+        .collect()
 }
 
 fn fault_error(fault: FrameFault, offset: u64, events: u64) -> FormatError {

@@ -4,7 +4,8 @@
 //! fields.
 
 use bincode::Options;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::de::{DeserializeOwned, DeserializeSeed};
+use serde::{Deserialize, Serialize};
 
 use super::error::{FormatError, Result};
 use super::frame::FrameType;
@@ -26,6 +27,20 @@ pub fn to_bytes<T: Serialize>(value: &T) -> Vec<u8> {
 /// Deserializes a frame body; no allocation can exceed the body's own size.
 pub fn from_bytes<T: DeserializeOwned>(body: &[u8], kind: FrameType, offset: u64) -> Result<T> {
     options(body.len() as u64).deserialize(body).map_err(|e| FormatError::Malformed {
+        offset,
+        kind: kind.name(),
+        what: e.to_string(),
+    })
+}
+
+/// Deserializes a frame body through `seed`, under the same size limit.
+pub fn from_bytes_seed<'a, S: DeserializeSeed<'a>>(
+    body: &'a [u8],
+    seed: S,
+    kind: FrameType,
+    offset: u64,
+) -> Result<S::Value> {
+    options(body.len() as u64).deserialize_seed(seed, body).map_err(|e| FormatError::Malformed {
         offset,
         kind: kind.name(),
         what: e.to_string(),

@@ -71,7 +71,8 @@ pub fn verify(recording: &Recording) -> Report {
             }
             FrameType::Loss => records::from_bytes::<Loss>(frame.body, frame.kind, offset).map(|loss| {
                 report.losses += 1;
-                report.lost += loss.lost;
+                // Counts come from the file: a hostile one can make them sum past u64.
+                report.lost = report.lost.saturating_add(loss.lost);
                 report.loss_windows.push((last_block_end_ts.unwrap_or(0), loss.ts_ns, loss.lost));
             }),
             FrameType::Stats => records::from_bytes::<Stats>(frame.body, frame.kind, offset).map(|_| {
@@ -154,7 +155,7 @@ pub fn recover<W: Write>(recording: &Recording, mut out: W) -> Result<(W, Recove
             FrameType::Loss => {
                 let Ok(loss) = records::from_bytes::<Loss>(f.body, f.kind, f.offset) else { continue };
                 index.losses.push(written);
-                stats.lost += loss.lost;
+                stats.lost = stats.lost.saturating_add(loss.lost);
                 result.losses += 1;
             }
             FrameType::Unknown(_) => {}

@@ -123,14 +123,16 @@ impl<W: Write> Writer<W> {
         self.index.stats_offset = self.offset;
         frame::encode(&mut self.buf, FrameType::Stats, &records::to_bytes(&self.stats));
         self.write_buf()?;
-        let index_offset = self.offset;
-        frame::encode(&mut self.buf, FrameType::Index, &records::to_bytes(&self.index));
-        frame::encode(
-            &mut self.buf,
-            FrameType::IndexTrailer,
-            &records::to_bytes(&IndexTrailer { index_offset }),
-        );
-        self.write_buf()?;
+        // The index is optional: one too large for a frame (about 600k blocks,
+        // a week at one block a second) is left out, and readers scan instead.
+        let index = records::to_bytes(&self.index);
+        if index.len() as u64 <= frame::MAX_FRAME_BODY {
+            let index_offset = self.offset;
+            frame::encode(&mut self.buf, FrameType::Index, &index);
+            let trailer = records::to_bytes(&IndexTrailer { index_offset });
+            frame::encode(&mut self.buf, FrameType::IndexTrailer, &trailer);
+            self.write_buf()?;
+        }
         self.out.flush()?;
         Ok(self.out)
     }
