@@ -95,7 +95,7 @@ fn gather<'a>(path: &std::path::Path, recording: &'a Recording) -> Result<Info<'
         events,
         socket_accept: counts[EventKind::SocketAccept as usize],
         security_socket_accept: counts[EventKind::SecuritySocketAccept as usize],
-        lost: recording.losses.iter().map(|l| l.lost).sum(),
+        lost: recording.losses.iter().fold(0u64, |total, l| total.saturating_add(l.lost)),
         loss_frames: recording.losses.len(),
         blocks: recording.blocks.len(),
         indexed: recording.indexed,
