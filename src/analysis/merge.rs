@@ -242,7 +242,7 @@ pub fn merge_into<W: Write>(
         while let Some((ts, _, lost)) = losses.next_if(|(ts, _, _)| *ts < event.ts_ns) {
             writer.record_loss(ts, lost).map_err(AnalysisError::Output)?;
             outcome.loss_records += 1;
-            outcome.lost += lost;
+            outcome.lost = outcome.lost.saturating_add(lost);
         }
         writer.push(event).map_err(AnalysisError::Output)?;
         outcome.events_written += 1;
@@ -250,7 +250,7 @@ pub fn merge_into<W: Write>(
     for (ts, _, lost) in losses {
         writer.record_loss(ts, lost).map_err(AnalysisError::Output)?;
         outcome.loss_records += 1;
-        outcome.lost += lost;
+        outcome.lost = outcome.lost.saturating_add(lost);
     }
     let out = writer.finish(merged_stats(sources, plan)).map_err(AnalysisError::Output)?;
     Ok((out, outcome))

@@ -88,7 +88,7 @@ fn describe_sources(summary: &mut Summary, sources: &[Source<'_>], matchers: &[M
         summary.include_eagain |= header.include_eagain;
         for loss in &recording.losses {
             if (matcher.since_ts..=matcher.until_ts).contains(&loss.ts_ns) {
-                summary.drops.lost += loss.lost;
+                summary.drops.lost = summary.drops.lost.saturating_add(loss.lost);
                 summary.drops.loss_records += 1;
             }
         }

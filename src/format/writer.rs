@@ -93,11 +93,11 @@ impl<W: Write> Writer<W> {
             return Ok(());
         }
         self.write_block()?;
-        let loss = Loss { ts_ns, lost, lost_total: self.stats.lost + lost };
+        let loss = Loss { ts_ns, lost, lost_total: self.stats.lost.saturating_add(lost) };
         let offset = self.offset;
         frame::encode(&mut self.buf, FrameType::Loss, &records::to_bytes(&loss));
         self.write_buf()?;
-        self.stats.lost += lost;
+        self.stats.lost = loss.lost_total;
         self.index.losses.push(offset);
         Ok(())
     }
