@@ -75,7 +75,7 @@ fn load_side(
 ) -> Result<Summary> {
     let saved: Vec<&PathBuf> = paths.iter().filter(|p| !is_recording(p).unwrap_or(true)).collect();
     match (saved.as_slice(), paths.len()) {
-        ([], _) => summarize_files(paths, strict, spec, options),
+        ([], _) => Ok(summarize_files(paths, strict, spec, options)?.0),
         ([path], 1) => read_summary(path),
         _ => bail!("give either recordings or one saved summary per side, not a mix"),
     }

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::{FilterArgs, open_recording};
 use crate::analysis::summary_render::{Breakdown, render_text};
-use crate::analysis::{Source, Summary, SummaryOptions, summarize};
+use crate::analysis::{ScanStats, Source, Summary, SummaryOptions, summarize};
 use crate::format::{FilterSpec, Recording};
 
 /// Rows per ranked table in text output when `--top` is not given.
@@ -44,6 +44,9 @@ pub struct SummaryCommand {
     /// Fail on a truncated or damaged input instead of reading what is readable.
     #[arg(long)]
     strict: bool,
+    /// Say on stderr how many blocks were decoded and how many the time range skipped.
+    #[arg(long)]
+    scan_stats: bool,
     #[command(flatten)]
     filters: FilterArgs,
 }
@@ -54,7 +57,10 @@ pub fn run(args: SummaryCommand) -> Result<()> {
         bucket_seconds: args.by.and_then(Breakdown::bucket_seconds),
         threads: threads(args.threads),
     };
-    let summary = summarize_files(&args.inputs, args.strict, &spec, &options)?;
+    let (summary, scan) = summarize_files(&args.inputs, args.strict, &spec, &options)?;
+    if args.scan_stats {
+        eprintln!("accept-rec: {}", super::replay::scan_line(&scan));
+    }
     let text = match args.format {
         SummaryFormat::Text => render_text(&summary, args.by, args.top.unwrap_or(DEFAULT_TOP)),
         SummaryFormat::Json => match args.top {
@@ -71,16 +77,16 @@ pub fn threads(requested: Option<NonZeroUsize>) -> usize {
     requested.or_else(|| std::thread::available_parallelism().ok()).map_or(1, NonZeroUsize::get)
 }
 
-/// Opens `paths` and summarizes them as one set.
+/// Opens `paths` and summarizes them as one set; also says how much was read.
 pub fn summarize_files(
     paths: &[PathBuf],
     strict: bool,
     spec: &FilterSpec,
     options: &SummaryOptions,
-) -> Result<Summary> {
+) -> Result<(Summary, ScanStats)> {
     let recordings: Vec<Recording> =
         paths.iter().map(|path| open_recording(path, strict)).collect::<Result<_>>()?;
     let labels: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let sources: Vec<Source<'_>> = recordings.iter().zip(&labels).map(|(r, l)| Source::new(r, l)).collect();
-    Ok(summarize(&sources, spec, options)?.0)
+    Ok(summarize(&sources, spec, options)?)
 }
