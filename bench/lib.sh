@@ -66,11 +66,14 @@ fmt() {
 # calc EXPRESSION: floating-point arithmetic through awk.
 calc() { awk "BEGIN { print $1 }"; }
 
-# write_marked_block FILE BLOCK-FILE: puts the block between the overhead
-# markers of FILE, replacing what was there; appends the markers when FILE
-# lacks them; creates FILE when missing. Other content is left intact.
+# write_marked_block FILE BLOCK-FILE [NAME]: puts the block between the
+# <!-- NAME:begin --> and <!-- NAME:end --> markers of FILE (NAME defaults to
+# overhead), replacing what was there; appends the markers when FILE lacks
+# them; creates FILE when missing. Other content is left intact.
 write_marked_block() {
-    local file=$1 block=$2 begin='<!-- overhead:begin -->' end='<!-- overhead:end -->' tmp
+    local file=$1 block=$2 name=${3:-overhead} begin end tmp
+    begin="<!-- $name:begin -->"
+    end="<!-- $name:end -->"
     tmp=$(mktemp "$file.XXXXXX")
     if [[ -f $file ]] && grep -qxF "$begin" "$file" && grep -qxF "$end" "$file"; then
         awk -v begin="$begin" -v end="$end" -v block="$block" '
